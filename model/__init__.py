@@ -1,0 +1,1 @@
+"""scaleplan's business models: SSOT, forecasting, inventory, pricing, workforce, simulation, signals."""
