@@ -1,8 +1,59 @@
 """The `pricing:` section of a scenario (owned by model/pricing)."""
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field, model_validator
+
 from scenarios.schema.base import Section
 
 
 class PricingConfig(Section):
-    """Settings of the pricing stage. Every field has a default so a scenario may omit the section."""
+    """Settings of the pricing stage. Every field has a default so a scenario may omit the section.
+
+    Ladder: ``ladder_steps`` prices evenly spaced from ``list·(1+ladder_min)`` to ``list·(1+ladder_max)``,
+    each snapped to the nearest price ending (``x.99`` …); duplicates after snapping are dropped.
+    """
+
+    horizon_weeks: int = Field(13, ge=1, le=104, description="weeks planned ahead")
+    ladder_min: float = Field(-0.30, ge=-0.95, le=0.0, description="lowest ladder price vs list price (fraction)")
+    ladder_max: float = Field(0.15, ge=0.0, le=2.0, description="highest ladder price vs list price (fraction)")
+    ladder_steps: int = Field(12, ge=2, le=60, description="number of ladder prices before snapping")
+    price_endings: list[float] = Field(
+        default_factory=lambda: [0.99, 0.49],
+        description="allowed fractional parts of a price (e.g. 0.99); empty = round to cents")
+    objective: Literal["margin", "revenue"] = Field(
+        "margin", description="maximise gross margin, or revenue subject to the margin floor")
+    min_margin: float = Field(0.15, ge=-1.0, lt=1.0, description="minimum gross margin (p - c)/p per chosen price")
+    markdown_min_margin: float = Field(
+        0.0, ge=-1.0, lt=1.0, description="margin floor for SKUs flagged for markdown clearance")
+    competitor_index_min: float = Field(0.85, gt=0.0, description="lowest allowed price / competitor price")
+    competitor_index_max: float = Field(1.15, gt=0.0, description="highest allowed price / competitor price")
+    max_weekly_change: float = Field(0.10, gt=0.0, le=5.0,
+                                     description="largest relative price change from one week to the next")
+    stock_limited: Literal["none", "flagged", "all"] = Field(
+        "flagged", description="which SKUs must sell within stock + inbound (replenished SKUs are not limited)")
+    clearance_share: float = Field(0.9, ge=0.0, le=1.0,
+                                   description="share of flagged stock to sell by the markdown target week")
+    clearance_week: int = Field(8, ge=1, le=104, description="markdown target: week index (1-based) of the horizon")
+    salvage_share: float = Field(0.0, ge=0.0, le=1.0,
+                                 description="value of stock left after the target, as a share of unit cost")
+    min_price_variation: float = Field(0.02, ge=0.0, description="std of log price below which a SKU's "
+                                       "elasticity is not identifiable")
+    min_observations: int = Field(20, ge=5, description="periods with sales a SKU needs for its own estimate")
+    confidence: float = Field(0.90, gt=0.0, lt=1.0, description="level of reported intervals")
+    time_limit_s: float = Field(60.0, gt=0.0, description="wall-clock limit of the whole pricing solve")
+    mip_rel_gap: float = Field(0.005, ge=0.0, le=0.2, description="relative optimality gap accepted")
+
+    @model_validator(mode="after")
+    def _check_bands(self) -> "PricingConfig":
+        if self.competitor_index_min >= self.competitor_index_max:
+            raise ValueError(f"competitor_index_min ({self.competitor_index_min}) must be below "
+                             f"competitor_index_max ({self.competitor_index_max})")
+        bad = [e for e in self.price_endings if not 0.0 <= e < 1.0]
+        if bad:
+            raise ValueError(f"price_endings must be fractions in [0, 1), got {bad}")
+        if self.clearance_week > self.horizon_weeks:
+            raise ValueError(f"clearance_week ({self.clearance_week}) is beyond horizon_weeks "
+                             f"({self.horizon_weeks})")
+        return self

@@ -1,0 +1,202 @@
+"""The pricing instance: tidy inputs (SKUs, SKU-weeks) turned into the arrays every solver reads.
+
+Index sets: SKUs ``s ∈ S``; price units ``u ∈ U`` (a price family, or a SKU without one — all SKUs of a
+unit carry the same price); weeks ``t ∈ T = {0, …, H−1}``; ladder slots ``k ∈ K`` (unused slots are NaN).
+
+Demand at ladder price ``L[u,k]`` (currency/unit) for SKU ``s`` of unit ``u`` in week ``t`` (units/week)::
+
+    q[s,t,k] = base[s,t] · (L[u,k] / p0[s]) ** e[s]
+
+with ``base`` the expected units at the current price ``p0`` (from the forecast) and ``e`` the own-price
+elasticity of the response model (competitor prices are held at their expected values inside ``base``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from model.pricing.ladder import price_ladder
+from scenarios.schema.pricing import PricingConfig
+
+SKU_COLUMNS = ("sku_id", "unit_cost", "list_price", "current_price", "elasticity")
+WEEK_COLUMNS = ("sku_id", "week_start", "base_units")
+
+
+@dataclass
+class PricingInstance:
+    """Arrays of one pricing problem (shapes in brackets; see the module docstring for the index sets)."""
+
+    sku_ids: np.ndarray          # [S] SKU ids
+    unit_ids: np.ndarray         # [U] family ids (the SKU id for SKUs without a family)
+    unit_of: np.ndarray          # [S] unit index of each SKU
+    weeks: np.ndarray            # [T] week_start labels
+    ladder: np.ndarray           # [U,K] prices, currency/unit, NaN = unused slot
+    cost: np.ndarray             # [S] unit cost, currency/unit
+    p0: np.ndarray               # [S] current price, currency/unit
+    list_price: np.ndarray       # [S]
+    elasticity: np.ndarray       # [S]
+    units: np.ndarray            # [S,T,K] expected units at each ladder price
+    competitor: np.ndarray       # [S,T] competitor price (NaN = none observed)
+    ok_margin: np.ndarray        # [S,T,K] ladder price meets the margin floor
+    ok_index: np.ndarray         # [S,T,K] ladder price inside the competitor-index band
+    compat: np.ndarray           # [U,K,K] compat[u,j,k]: moving from slot j to k next week is allowed
+    first_ok: np.ndarray         # [U,K] slot reachable from the current price in week 0
+    stock: np.ndarray            # [S] units available over the horizon (stock + inbound); inf = unlimited
+    clear_units: np.ndarray      # [S] units to sell before week ``clear_week`` (0 = no markdown target)
+    clear_week: int              # weeks 0 … clear_week−1 count toward the markdown target
+    penalty: np.ndarray          # [S] currency per unit of stock excess or clearance shortfall
+    held: np.ndarray             # [S] price held at the current price (elasticity not identifiable)
+    objective: str               # "margin" | "revenue"
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.units.shape
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_ids)
+
+    def membership(self) -> sparse.csr_matrix:
+        """[U,S] 0/1 matrix: row u has a 1 for every SKU of unit u."""
+        s = len(self.sku_ids)
+        return sparse.csr_matrix((np.ones(s), (self.unit_of, np.arange(s))), shape=(self.n_units, s))
+
+    def sku_prices(self) -> np.ndarray:
+        """[S,K] ladder of each SKU (its unit's ladder)."""
+        return self.ladder[self.unit_of]
+
+    def reward(self) -> np.ndarray:
+        """[S,T,K] objective per ladder choice: ``(L − c)·q`` (margin) or ``L·q`` (revenue); NaN unused."""
+        p = self.sku_prices()[:, None, :]
+        per_unit = p - self.cost[:, None, None] if self.objective == "margin" else p
+        return per_unit * self.units
+
+    def allowed(self) -> np.ndarray:
+        """[S,T,K] ladder choices meeting every per-price rule (valid slot, margin floor, index band)."""
+        valid = np.isfinite(self.sku_prices())[:, None, :]
+        return valid & self.ok_margin & self.ok_index
+
+
+def _check_frames(skus: pd.DataFrame, weeks: pd.DataFrame) -> None:
+    problems = [f"skus: missing column {c!r}" for c in SKU_COLUMNS if c not in skus.columns]
+    problems += [f"weeks: missing column {c!r}" for c in WEEK_COLUMNS if c not in weeks.columns]
+    if not problems:
+        for col in ("unit_cost", "list_price", "current_price", "elasticity"):
+            bad = ~np.isfinite(pd.to_numeric(skus[col], errors="coerce").to_numpy(float))
+            if col != "elasticity":
+                bad |= ~(pd.to_numeric(skus[col], errors="coerce").fillna(-1).to_numpy(float) >= 0)
+            for i in np.flatnonzero(bad)[:5]:
+                problems.append(f"skus row {i} (sku {skus['sku_id'].iloc[i]}): {col} must be a finite number"
+                                f"{' ≥ 0' if col != 'elasticity' else ''}, got {skus[col].iloc[i]!r}")
+        bad_p = np.flatnonzero(pd.to_numeric(skus["current_price"], errors="coerce").to_numpy(float) <= 0)
+        problems += [f"skus row {i}: current_price must be > 0" for i in bad_p[:5]]
+        if skus["sku_id"].duplicated().any():
+            problems.append(f"skus: duplicate sku_id {skus['sku_id'][skus['sku_id'].duplicated()].iloc[0]!r}")
+        unknown = set(weeks["sku_id"]) - set(skus["sku_id"])
+        if unknown:
+            problems.append(f"weeks: sku_id not in skus: {sorted(unknown)[:5]}")
+        neg = np.flatnonzero(~(weeks["base_units"].to_numpy(float) >= 0))
+        problems += [f"weeks row {i}: base_units must be ≥ 0, got {weeks['base_units'].iloc[i]!r}" for i in neg[:5]]
+    if problems:
+        raise ValueError("pricing input is invalid:\n  " + "\n  ".join(problems))
+
+
+def _units(skus: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    fam = skus["family"] if "family" in skus.columns else pd.Series([None] * len(skus), index=skus.index)
+    key = fam.where(fam.notna() & (fam.astype(str) != ""), skus["sku_id"]).astype(str).to_numpy()
+    unit_ids, unit_of = np.unique(key, return_inverse=True)
+    return unit_ids, unit_of
+
+
+def _compat(ladder: np.ndarray, max_change: float) -> np.ndarray:
+    """compat[u,j,k] = |L[u,k] − L[u,j]| ≤ δ·L[u,j]: the week-to-week change rule between ladder slots."""
+    a, b = ladder[:, :, None], ladder[:, None, :]
+    with np.errstate(invalid="ignore"):
+        return np.abs(b - a) <= max_change * a * (1 + 1e-9)
+
+
+def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -> PricingInstance:
+    """Build the instance from tidy frames.
+
+    ``skus``: ``sku_id, unit_cost, list_price, current_price, elasticity`` and optionally ``family``,
+    ``stock`` (units available over the horizon, NaN = unlimited), ``clearance`` (bool: markdown target
+    applies), ``min_margin``, ``hold`` (bool: keep the current price). ``weeks``: one row per SKU × week with
+    ``sku_id, week_start, base_units`` (units at the current price) and optionally ``competitor_price``.
+    """
+    _check_frames(skus, weeks)
+    skus = skus.reset_index(drop=True)
+    unit_ids, unit_of = _units(skus)
+    weeks_idx = np.sort(weeks["week_start"].unique())
+    s_pos = pd.Series(np.arange(len(skus)), index=skus["sku_id"])
+    si, ti = s_pos[weeks["sku_id"]].to_numpy(), np.searchsorted(weeks_idx, weeks["week_start"].to_numpy())
+    S, T = len(skus), len(weeks_idx)
+    base, comp = np.zeros((S, T)), np.full((S, T), np.nan)
+    base[si, ti] = weeks["base_units"].to_numpy(float)
+    if "competitor_price" in weeks.columns:
+        comp[si, ti] = weeks["competitor_price"].to_numpy(float)
+    first_of_unit = np.unique(unit_of, return_index=True)[1]
+    ladder = price_ladder(skus["list_price"].to_numpy(float)[first_of_unit], cfg.ladder_min, cfg.ladder_max,
+                          cfg.ladder_steps, list(cfg.price_endings))
+    col = lambda name, default: (skus[name] if name in skus.columns else pd.Series(default, index=skus.index))
+    held = col("hold", False).fillna(False).to_numpy(bool)
+    p0 = skus["current_price"].to_numpy(float)
+    ladder = _hold_ladders(ladder, unit_of, held, p0)
+    clearance = col("clearance", False).fillna(False).to_numpy(bool)
+    floor = col("min_margin", np.nan).to_numpy(float)
+    floor = np.where(np.isfinite(floor), floor, np.where(clearance, cfg.markdown_min_margin, cfg.min_margin))
+    cost, e = skus["unit_cost"].to_numpy(float), skus["elasticity"].to_numpy(float)
+    prices = ladder[unit_of]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        units = base[:, :, None] * (prices[:, None, :] / p0[:, None, None]) ** e[:, None, None]
+        ok_margin = prices[:, None, :] * (1 - floor[:, None, None]) >= cost[:, None, None] - 1e-9
+        idx = prices[:, None, :] / comp[:, :, None]
+        ok_index = ~np.isfinite(comp)[:, :, None] | (
+            (idx >= cfg.competitor_index_min - 1e-9) & (idx <= cfg.competitor_index_max + 1e-9))
+    ok_margin |= held[:, None, None]
+    ok_index |= held[:, None, None]
+    stock = col("stock", np.nan).to_numpy(float)
+    limited = {"none": np.zeros(S, bool), "flagged": clearance, "all": np.ones(S, bool)}[cfg.stock_limited]
+    stock = np.where(limited & np.isfinite(stock), np.maximum(stock, 0.0), np.inf)
+    clear_units = np.where(clearance & np.isfinite(stock), cfg.clearance_share * stock, 0.0)
+    compat = _compat(ladder, cfg.max_weekly_change)
+    p0_unit = np.full(len(unit_ids), np.nan)
+    first_ok = np.ones(ladder.shape, bool)
+    for s in range(S):
+        u = unit_of[s]
+        first_ok[u] &= np.abs(ladder[u] - p0[s]) <= cfg.max_weekly_change * p0[s] * (1 + 1e-9)
+        p0_unit[u] = p0[s]
+    return PricingInstance(
+        sku_ids=skus["sku_id"].astype(str).to_numpy(), unit_ids=unit_ids, unit_of=unit_of, weeks=weeks_idx,
+        ladder=ladder, cost=cost, p0=p0, list_price=skus["list_price"].to_numpy(float), elasticity=e,
+        units=np.nan_to_num(units, nan=0.0), competitor=comp, ok_margin=ok_margin, ok_index=ok_index,
+        compat=compat, first_ok=first_ok, stock=stock, clear_units=clear_units,
+        clear_week=min(cfg.clearance_week, T), penalty=2.0 * np.nanmax(prices, axis=1), held=held,
+        objective=cfg.objective)
+
+
+def _hold_ladders(ladder: np.ndarray, unit_of: np.ndarray, held: np.ndarray, p0: np.ndarray) -> np.ndarray:
+    """Units with a held SKU get a one-slot ladder: the current price (the others become NaN)."""
+    out = ladder.copy()
+    for s in np.flatnonzero(held):
+        out[unit_of[s]] = np.nan
+        out[unit_of[s], 0] = p0[s]
+    return out
+
+
+def subset(inst: PricingInstance, units: np.ndarray) -> PricingInstance:
+    """The sub-instance of the given unit indices (their SKUs, all weeks)."""
+    units = np.asarray(units)
+    keep = np.isin(inst.unit_of, units)
+    remap = np.full(inst.n_units, -1)
+    remap[units] = np.arange(len(units))
+    s = np.flatnonzero(keep)
+    return PricingInstance(
+        sku_ids=inst.sku_ids[s], unit_ids=inst.unit_ids[units], unit_of=remap[inst.unit_of[s]], weeks=inst.weeks,
+        ladder=inst.ladder[units], cost=inst.cost[s], p0=inst.p0[s], list_price=inst.list_price[s],
+        elasticity=inst.elasticity[s], units=inst.units[s], competitor=inst.competitor[s],
+        ok_margin=inst.ok_margin[s], ok_index=inst.ok_index[s], compat=inst.compat[units],
+        first_ok=inst.first_ok[units], stock=inst.stock[s], clear_units=inst.clear_units[s],
+        clear_week=inst.clear_week, penalty=inst.penalty[s], held=inst.held[s], objective=inst.objective)
