@@ -9,7 +9,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # torch/numpy on one thread: measured faster here
 
@@ -170,7 +170,7 @@ def watch(db: Path = typer.Option(..., help="SSOT DuckDB file (the watcher owns 
           scenario: Optional[Path] = typer.Option(None, help="scenario YAML with signals: rules"),
           once: bool = typer.Option(False, "--once", help="process what is there and exit"),
           interval: float = typer.Option(5.0, help="seconds between polls"),
-          replay: Optional[List[str]] = typer.Option(None, "--replay", help="FROM TO dates: replay history"),
+          replay: Optional[Tuple[str, str]] = typer.Option(None, "--replay", help="FROM TO (YYYY-MM-DD): replay history day by day"),
           as_json: bool = typer.Option(False, "--json")):
     """Signal-to-action loop: ingest landed files, detect signals, re-plan, write actions."""
     from model.signals.commands import watch_command
