@@ -38,6 +38,7 @@ class PricingInstance:
     p0: np.ndarray               # [S] current price, currency/unit
     list_price: np.ndarray       # [S]
     elasticity: np.ndarray       # [S]
+    base: np.ndarray             # [S,T] expected units at the current price
     units: np.ndarray            # [S,T,K] expected units at each ladder price
     competitor: np.ndarray       # [S,T] competitor price (NaN = none observed)
     ok_margin: np.ndarray        # [S,T,K] ladder price meets the margin floor
@@ -155,7 +156,7 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
         idx = prices[:, None, :] / comp[:, :, None]
         ok_index = ~np.isfinite(comp)[:, :, None] | (
             (idx >= cfg.competitor_index_min - 1e-9) & (idx <= cfg.competitor_index_max + 1e-9))
-    ok_margin |= held[:, None, None]
+    ok_margin = np.broadcast_to(ok_margin, (S, T, ladder.shape[1])) | held[:, None, None]
     ok_index |= held[:, None, None]
     stock = col("stock", np.nan).to_numpy(float)
     limited = {"none": np.zeros(S, bool), "flagged": clearance, "all": np.ones(S, bool)}[cfg.stock_limited]
@@ -171,7 +172,7 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
     return PricingInstance(
         sku_ids=skus["sku_id"].astype(str).to_numpy(), unit_ids=unit_ids, unit_of=unit_of, weeks=weeks_idx,
         ladder=ladder, cost=cost, p0=p0, list_price=skus["list_price"].to_numpy(float), elasticity=e,
-        units=np.nan_to_num(units, nan=0.0), competitor=comp, ok_margin=ok_margin, ok_index=ok_index,
+        base=base, units=np.nan_to_num(units, nan=0.0), competitor=comp, ok_margin=ok_margin, ok_index=ok_index,
         compat=compat, first_ok=first_ok, stock=stock, clear_units=clear_units,
         clear_week=min(cfg.clearance_week, T), penalty=2.0 * np.nanmax(prices, axis=1), held=held,
         objective=cfg.objective)
@@ -196,7 +197,7 @@ def subset(inst: PricingInstance, units: np.ndarray) -> PricingInstance:
     return PricingInstance(
         sku_ids=inst.sku_ids[s], unit_ids=inst.unit_ids[units], unit_of=remap[inst.unit_of[s]], weeks=inst.weeks,
         ladder=inst.ladder[units], cost=inst.cost[s], p0=inst.p0[s], list_price=inst.list_price[s],
-        elasticity=inst.elasticity[s], units=inst.units[s], competitor=inst.competitor[s],
+        elasticity=inst.elasticity[s], base=inst.base[s], units=inst.units[s], competitor=inst.competitor[s],
         ok_margin=inst.ok_margin[s], ok_index=inst.ok_index[s], compat=inst.compat[units],
         first_ok=inst.first_ok[units], stock=inst.stock[s], clear_units=inst.clear_units[s],
         clear_week=inst.clear_week, penalty=inst.penalty[s], held=inst.held[s], objective=inst.objective)

@@ -198,7 +198,7 @@ def _single_sku_instance(ladder, unit_cost, demand, min_margin, inventory) -> Pr
     return PricingInstance(
         sku_ids=np.array(["sku"]), unit_ids=np.array(["sku"]), unit_of=np.zeros(1, int), weeks=np.array([0]),
         ladder=prices[None, :], cost=one * unit_cost, p0=one * prices[0], list_price=one * prices[-1],
-        elasticity=one * np.nan, units=q[None, None, :], competitor=np.full((1, 1), np.nan),
+        elasticity=one * np.nan, base=q[None, :1], units=q[None, None, :], competitor=np.full((1, 1), np.nan),
         ok_margin=(prices * (1 - floor) >= unit_cost - 1e-12)[None, None, :], ok_index=np.ones((1, 1, K), bool),
         compat=np.ones((1, K, K), bool), first_ok=np.ones((1, K), bool),
         stock=one * (np.inf if inventory is None else float(inventory)), clear_units=np.zeros(1), clear_week=1,

@@ -1,0 +1,124 @@
+"""From tidy inputs to a tidy price plan: build the instance, solve it, explain each choice.
+
+:func:`solve_plan` works on one partition (any set of whole price families); :func:`plan_partition` is the
+same as a plain DataFrame → DataFrame function for Spark ``groupBy(partition).applyInPandas``;
+:func:`plan_prices` fans partitions out over local processes.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from model.pricing.decompose import PlanSolution, solve_decomposed
+from model.pricing.instance import PricingInstance, make_instance
+from scenarios.schema.pricing import PricingConfig
+
+PLAN_COLUMNS = ["sku_id", "price_unit", "week_start", "price", "current_price", "unit_cost", "expected_units",
+                "revenue", "margin", "base_units", "base_revenue", "base_margin", "competitor_price",
+                "price_index", "binding"]
+
+
+def binding_reasons(inst: PricingInstance, sol: PlanSolution, sold: np.ndarray, cleared: np.ndarray) -> np.ndarray:
+    """[S,T] the rule that moves each SKU-week away from its own best ladder price.
+
+    The first that applies, in this order: ``held`` (not identifiable), ``none`` (own best price chosen),
+    ``margin_floor`` / ``competitor_index`` (own best price breaks it), ``inventory`` / ``markdown_clearance``
+    (row tight or priced by its multiplier), ``price_family`` (shares a price), else ``max_change``.
+    """
+    S, T, _ = inst.shape
+    own = np.nan_to_num(inst.reward(), nan=-np.inf).argmax(axis=2)       # [S,T] own best ladder slot
+    k = sol.choice[inst.unit_of]
+    pick = lambda a: np.take_along_axis(a, own[:, :, None], axis=2)[:, :, 0]
+    tight_inv = (sol.lam > 0) | (np.isfinite(inst.stock) & (sold >= inst.stock * (1 - 1e-6)))
+    tight_clear = (sol.mu > 0) | ((inst.clear_units > 0) & (cleared <= inst.clear_units * (1 + 1e-6)))
+    family = np.bincount(inst.unit_of)[inst.unit_of] > 1
+    out = np.full((S, T), "max_change", dtype=object)
+    rules = [(family[:, None], "price_family"), (tight_clear[:, None], "markdown_clearance"),
+             (tight_inv[:, None], "inventory"), (~pick(inst.ok_index), "competitor_index"),
+             (~pick(inst.ok_margin), "margin_floor"), (k == own, "none"), (inst.held[:, None], "held")]
+    for cond, name in rules:                                            # later rules take precedence
+        out = np.where(np.broadcast_to(cond, (S, T)), name, out)
+    infeasible = np.isin(inst.unit_of, list(sol.infeasible))
+    for s in np.flatnonzero(infeasible):
+        out[s, :] = "infeasible:" + sol.infeasible[inst.unit_of[s]]
+    return out
+
+
+def plan_frame(inst: PricingInstance, sol: PlanSolution) -> pd.DataFrame:
+    """Tidy plan, one row per SKU × week (infeasible units keep their current price)."""
+    S, T, _ = inst.shape
+    k = sol.choice[inst.unit_of]
+    infeasible = k < 0
+    kk = np.where(infeasible, 0, k)
+    price = np.where(infeasible, inst.p0[:, None], np.take_along_axis(inst.sku_prices(), kk, axis=1))
+    base = inst.base
+    units = np.where(infeasible, base, np.take_along_axis(inst.units, kk[:, :, None], axis=2)[:, :, 0])
+    c = inst.cost[:, None]
+    rep = lambda a: np.repeat(a, T)
+    frame = pd.DataFrame({
+        "sku_id": rep(inst.sku_ids), "price_unit": rep(inst.unit_ids[inst.unit_of]),
+        "week_start": np.tile(inst.weeks, S), "price": price.ravel(), "current_price": rep(inst.p0),
+        "unit_cost": rep(inst.cost), "expected_units": units.ravel(), "revenue": (price * units).ravel(),
+        "margin": ((price - c) * units).ravel(), "base_units": base.ravel(),
+        "base_revenue": (inst.p0[:, None] * base).ravel(), "base_margin": ((inst.p0[:, None] - c) * base).ravel(),
+        "competitor_price": inst.competitor.ravel(), "price_index": (price / inst.competitor).ravel(),
+        "binding": binding_reasons(inst, sol, units.sum(axis=1), units[:, :inst.clear_week].sum(axis=1)).ravel(),
+    })
+    return frame[PLAN_COLUMNS]
+
+
+def solve_plan(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -> tuple[pd.DataFrame, dict]:
+    """Plan one partition; returns the plan frame and solve statistics (bounds, gap, seconds)."""
+    inst = make_instance(skus, weeks, cfg)
+    sol = solve_decomposed(inst, rel_gap=cfg.mip_rel_gap, time_limit_s=cfg.time_limit_s)
+    ok = sol.choice[:, 0] >= 0
+    stats = {**sol.stats, "skus": len(inst.sku_ids), "price_units": inst.n_units,
+             "binaries": int(np.isfinite(inst.sku_prices()).sum() * inst.shape[1]),
+             "objective": float(sol.lower[ok].sum()), "bound": float(sol.upper[ok].sum()),
+             "infeasible_units": len(sol.infeasible)}
+    return plan_frame(inst, sol), stats
+
+
+def plan_partition(frame: pd.DataFrame, cfg: PricingConfig) -> pd.DataFrame:
+    """DataFrame → DataFrame form of :func:`solve_plan` for ``applyInPandas``.
+
+    ``frame``: one row per SKU × week with the SKU columns of :func:`make_instance` repeated on every row.
+    """
+    sku_cols = [c for c in ("sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family",
+                            "stock", "clearance", "min_margin", "hold") if c in frame.columns]
+    skus = frame[sku_cols].drop_duplicates("sku_id")
+    weeks = frame[[c for c in ("sku_id", "week_start", "base_units", "competitor_price") if c in frame.columns]]
+    return solve_plan(skus, weeks, cfg)[0]
+
+
+def _partitions(skus: pd.DataFrame, n: int) -> list[np.ndarray]:
+    fam = skus["family"] if "family" in skus.columns else pd.Series(np.nan, index=skus.index)
+    key = fam.where(fam.notna(), skus["sku_id"]).astype(str)
+    codes = pd.util.hash_pandas_object(key, index=False).to_numpy() % np.uint64(n)
+    return [skus["sku_id"].to_numpy()[codes == i] for i in range(n) if (codes == i).any()]
+
+
+def plan_prices(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig,
+                workers: int = 1) -> tuple[pd.DataFrame, dict]:
+    """Plan the whole catalogue: partitions of whole families solved in ``workers`` processes."""
+    parts = _partitions(skus, max(workers, 1))
+    jobs = [(skus[skus["sku_id"].isin(p)], weeks[weeks["sku_id"].isin(p)]) for p in parts]
+    if workers <= 1 or len(jobs) == 1:
+        results = [solve_plan(s, w, cfg) for s, w in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(partial(_solve_job, cfg=cfg), jobs))
+    plan = pd.concat([r[0] for r in results], ignore_index=True)
+    keys = ("skus", "price_units", "binaries", "objective", "bound", "infeasible_units", "units_polished",
+            "units_above_gap")
+    stats = {k: sum(r[1][k] for r in results) for k in keys}
+    stats["gap"] = (stats["bound"] - stats["objective"]) / max(abs(stats["objective"]), 1e-9)
+    stats["seconds_max_partition"] = max(r[1]["seconds"] for r in results)
+    return plan, stats
+
+
+def _solve_job(job, cfg):
+    return solve_plan(job[0], job[1], cfg)
