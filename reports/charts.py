@@ -1,0 +1,183 @@
+"""Charts: one function per chart; each only draws a tidy frame from :mod:`reports.kpis` (Altair).
+
+Every function returns an ``alt.Chart`` (or a layered/concatenated chart) with a fixed size so the same
+spec renders in the interactive HTML and, as SVG, in the PDF.
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+WIDE, HEIGHT = 620, 220
+BLUE, GREY, RED, GREEN = "#1f5f9e", "#8a8f98", "#c0392b", "#2e8b57"
+
+
+def _finish(chart: alt.TopLevelMixin, title: str) -> alt.TopLevelMixin:
+    return chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=13)).configure_axis(
+        labelFontSize=10, titleFontSize=11, grid=True, gridColor="#eceef1").configure_view(
+        stroke=None).configure_legend(labelFontSize=10, titleFontSize=10, orient="top")
+
+
+def _undot(df: pd.DataFrame) -> pd.DataFrame:
+    """Quantile columns renamed q0.1 → q0_1: a dot in a Vega-Lite field name means nested access."""
+    return df.rename(columns=lambda c: c.replace(".", "_"))
+
+
+MONTHS = alt.Axis(format="%b", tickCount=12, labelAngle=0)
+
+
+def fan_chart(total: pd.DataFrame, title: str, y_title: str = "units per week") -> alt.TopLevelMixin:
+    """Forecast mean with its 80% (q0.1–q0.9) and, when present, 60% (q0.2–q0.8) bands over weeks."""
+    total = _undot(total)
+    base = alt.Chart(total).encode(x=alt.X("period_start:T", title=None, axis=MONTHS))
+    layers = [base.mark_area(color=BLUE, opacity=0.18).encode(
+        y=alt.Y("q0_1:Q", title=y_title), y2="q0_9:Q")]
+    if {"q0_2", "q0_8"} <= set(total.columns):
+        layers.append(base.mark_area(color=BLUE, opacity=0.25).encode(y="q0_2:Q", y2="q0_8:Q"))
+    layers.append(base.mark_line(color=BLUE, strokeWidth=2).encode(
+        y="mean:Q", tooltip=[alt.Tooltip("period_start:T", title="week"), alt.Tooltip("mean:Q", format=",.0f"),
+                             alt.Tooltip("q0_1:Q", format=",.0f", title="q0.1"),
+                             alt.Tooltip("q0_9:Q", format=",.0f", title="q0.9")]))
+    return _finish(alt.layer(*layers).properties(width=WIDE, height=HEIGHT), title)
+
+
+def fan_small_multiples(top: pd.DataFrame, title: str, columns: int = 3) -> alt.TopLevelMixin:
+    """One small fan chart (q0.1–q0.9 band and mean) per series, ``columns`` per row."""
+    base = alt.Chart().encode(x=alt.X("period_start:T", title=None, axis=alt.Axis(format="%b", tickCount=4)))
+    band = base.mark_area(color=BLUE, opacity=0.2).encode(y=alt.Y("q0_1:Q", title=None), y2="q0_9:Q")
+    line = base.mark_line(color=BLUE).encode(y="mean:Q")
+    data = _undot(top).assign(series_id=top.series_id.astype(str))
+    chart = alt.layer(band, line, data=data).properties(width=180, height=90).facet(
+        facet=alt.Facet("series_id:N", title=None, sort=list(dict.fromkeys(data.series_id))), columns=columns
+    ).resolve_scale(y="independent")
+    return _finish(chart, title)
+
+
+def accuracy_heatmap(acc: pd.DataFrame, metric: str) -> alt.TopLevelMixin:
+    """Backtest ``metric`` per model (rows, best first) × segment (columns), value printed in each cell."""
+    order = list(dict.fromkeys(acc.model))
+    enc = {"x": alt.X("segment:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, grid=False)),
+           "y": alt.Y("model:N", title=None, sort=order, axis=alt.Axis(grid=False))}
+    rect = alt.Chart(acc).mark_rect(stroke="white").encode(**enc, color=alt.Color(
+        "value:Q", legend=None, scale=alt.Scale(scheme="blues", domainMin=0)))
+    label = alt.Chart(acc).mark_text(fontSize=11).encode(
+        **enc, text=alt.Text("value:Q", format=".3f"),
+        color=alt.condition(f"datum.value > {acc.value.max() * 0.6:.6g}", alt.value("white"), alt.value("black")))
+    return _finish((rect + label).properties(width=WIDE - 120, height=28 * len(order)),
+                   f"Backtest {metric.upper()} by model and segment (lower is better)")
+
+
+def cash_chart(cash: pd.DataFrame, currency: str) -> alt.TopLevelMixin:
+    """Cash tied up in stock per week (area) against the budget (dashed red line)."""
+    base = alt.Chart(cash).encode(x=alt.X("week_start:T", title=None, axis=MONTHS))
+    area = base.mark_area(color=BLUE, opacity=0.35, line=True).encode(
+        y=alt.Y("cash_tied_up:Q", title=f"cash tied up ({currency})", axis=alt.Axis(format="~s")),
+        tooltip=[alt.Tooltip("week_start:T", title="week"), alt.Tooltip("cash_tied_up:Q", format=",.0f"),
+                 alt.Tooltip("budget:Q", format=",.0f")])
+    budget = base.mark_line(color=RED, strokeDash=[6, 4]).encode(y="budget:Q")
+    return _finish((area + budget).properties(width=WIDE, height=HEIGHT),
+                   "Cash tied up in stock per week vs budget (dashed)")
+
+
+def storage_chart(storage: pd.DataFrame) -> alt.TopLevelMixin:
+    """Storage used per week (m³) against the warehouse capacity (dashed red line)."""
+    base = alt.Chart(storage).encode(x=alt.X("week_start:T", title=None, axis=MONTHS))
+    used = base.mark_area(color=GREEN, opacity=0.35, line=True).encode(
+        y=alt.Y("storage_used_m3:Q", title="storage used (m³)"),
+        tooltip=[alt.Tooltip("week_start:T", title="week"), alt.Tooltip("storage_used_m3:Q", format=",.0f"),
+                 alt.Tooltip("utilization:Q", format=".0%")])
+    cap = base.mark_line(color=RED, strokeDash=[6, 4]).encode(y="capacity_m3:Q")
+    return _finish((used + cap).properties(width=WIDE, height=180), "Storage used vs capacity (dashed)")
+
+
+def elasticity_chart(conf: pd.DataFrame) -> alt.TopLevelMixin:
+    """Own-price elasticity per SKU with its 90% interval, coloured by confidence."""
+    data = conf.dropna(subset=["elasticity"])
+    y = alt.Y("sku_id:N", title=None, sort=alt.EncodingSortField("elasticity"))
+    color = alt.Color("confidence:N", scale=alt.Scale(domain=["high", "medium", "low"],
+                                                      range=[GREEN, BLUE, GREY]))
+    bars = alt.Chart(data).mark_rule(strokeWidth=2, opacity=0.7).encode(x=alt.X("lo90:Q", title="elasticity (90% interval)"), x2="hi90:Q",
+                                              y=y, color=color)
+    pts = alt.Chart(data).mark_point(filled=True, size=30).encode(
+        x="elasticity:Q", y=y, color=color,
+        tooltip=["sku_id", alt.Tooltip("elasticity:Q", format=".2f"), alt.Tooltip("lo90:Q", format=".2f"),
+                 alt.Tooltip("hi90:Q", format=".2f"), "confidence"])
+    return _finish((bars + pts).properties(width=WIDE - 80, height=max(12 * len(data), 60)),
+                   "Price elasticity estimates and their confidence")
+
+
+COVERAGE_BINS = (0.8, 0.9, 0.98)  # coverage thresholds of the heatmap's colour classes
+
+
+def coverage_heatmap(cov: pd.DataFrame) -> alt.TopLevelMixin:
+    """Coverage = 1 − shortfall / required per role × hour of day (summed over the week), in four classes:
+    < 80%, 80–90%, 90–98%, ≥ 98%."""
+    enc = {"x": alt.X("hour:O", title="hour of day", axis=alt.Axis(labelAngle=0, grid=False)),
+           "y": alt.Y("role:N", title=None, axis=alt.Axis(grid=False))}
+    rect = alt.Chart(cov).mark_rect(stroke="white").encode(
+        **enc, color=alt.Color("coverage:Q", title="coverage", scale=alt.Scale(
+            type="threshold", domain=list(COVERAGE_BINS), range=[RED, "#f39c12", "#f4d03f", GREEN]),
+            legend=alt.Legend(format=".0%")),
+        tooltip=["role", "hour", alt.Tooltip("required:Q", title="required staff-hours"),
+                 alt.Tooltip("scheduled:Q", title="scheduled staff-hours"), "shortfall:Q",
+                 alt.Tooltip("coverage:Q", format=".0%")])
+    return _finish(rect.properties(width=WIDE - 60, height=26 * cov.role.nunique()),
+                   "Coverage vs requirement by role and hour of day (whole week)")
+
+
+def headcount_chart(head: pd.DataFrame) -> alt.TopLevelMixin:
+    """Core staff and temps per month (stacked bars)."""
+    long = head.melt(id_vars="month", value_vars=["core", "temps"], var_name="type", value_name="people")
+    bars = alt.Chart(long).mark_bar().encode(
+        x=alt.X("month:O", timeUnit="yearmonth", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
+        y=alt.Y("people:Q", title="people", stack=True),
+        color=alt.Color("type:N", scale=alt.Scale(domain=["core", "temps"], range=[BLUE, "#f39c12"])),
+        tooltip=[alt.Tooltip("month:T", format="%b %Y"), "type", "people"])
+    return _finish(bars.properties(width=WIDE, height=HEIGHT), "Headcount plan by month")
+
+
+def utilization_chart(stations: pd.DataFrame, bottleneck: str | None) -> alt.TopLevelMixin:
+    """Utilisation per station (bars, highest first); the bottleneck in red."""
+    data = stations.assign(is_bottleneck=stations.station == bottleneck)
+    base = alt.Chart(data).encode(y=alt.Y("station:N", title=None, sort="-x"))
+    bars = base.mark_bar().encode(
+        x=alt.X("utilization:Q", title="utilisation", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+        color=alt.condition("datum.is_bottleneck", alt.value(RED), alt.value(BLUE)),
+        tooltip=["station", alt.Tooltip("utilization:Q", format=".1%"), alt.Tooltip("mean_wait_min:Q", format=".1f")])
+    text = base.mark_text(align="left", dx=3, fontSize=10).encode(x="utilization:Q",
+                                                                  text=alt.Text("utilization:Q", format=".0%"))
+    return _finish((bars + text).properties(width=WIDE - 80, height=22 * len(data)),
+                   "Utilisation by resource at the reference load (red: bottleneck)")
+
+
+def cliff_chart(sweep: pd.DataFrame, sla: float, cliff_load: float | None) -> alt.TopLevelMixin:
+    """On-time rate and cycle time vs load multiplier; SLA dashed, the cliff as a red vertical rule."""
+    x = alt.X("load:Q", title="load (× reference demand)", scale=alt.Scale(zero=False))
+    base = alt.Chart(sweep).encode(x=x)
+    layers = [base.mark_line(point=True, color=BLUE).encode(
+        y=alt.Y("on_time_rate:Q", title="on-time rate", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("load:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%"),
+                 alt.Tooltip("cycle_time_min:Q", format=",.0f")]),
+        alt.Chart(pd.DataFrame({"sla": [sla]})).mark_rule(color=GREY, strokeDash=[6, 4]).encode(y="sla:Q")]
+    if {"on_time_lo", "on_time_hi"} <= set(sweep.columns):
+        layers.insert(0, base.mark_area(color=BLUE, opacity=0.2).encode(y="on_time_lo:Q", y2="on_time_hi:Q"))
+    cliff = pd.DataFrame({"load": [cliff_load] if cliff_load is not None and pd.notna(cliff_load) else []})
+    rule = alt.Chart(cliff).mark_rule(color=RED, strokeWidth=2).encode(x="load:Q")
+    label = alt.Chart(cliff).mark_text(color=RED, align="left", dx=4, y=8, fontSize=11).encode(
+        x="load:Q", text=alt.Text("load:Q", format=".2f"))
+    top = alt.layer(*layers, rule, label).properties(width=WIDE, height=170)
+    ct = alt.layer(base.mark_line(point=True, color=GREY).encode(
+        y=alt.Y("cycle_time_min:Q", title="cycle time (min)")), rule).properties(width=WIDE, height=110)
+    return _finish(alt.vconcat(top, ct), "Scaling cliff: service vs load (SLA dashed, cliff in red)")
+
+
+def cliff_overlay(sweeps: pd.DataFrame, sla: float | None) -> alt.TopLevelMixin:
+    """On-time rate vs load for several scenarios (``scenario`` column), the SLA (if any) dashed."""
+    lines = alt.Chart(sweeps).mark_line(point=True).encode(
+        x=alt.X("load:Q", title="load (× each scenario's reference demand)", scale=alt.Scale(zero=False)),
+        y=alt.Y("on_time_rate:Q", title="on-time rate", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("scenario:N", title="scenario"),
+        tooltip=["scenario", alt.Tooltip("load:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%")])
+    sla_rule = alt.Chart(pd.DataFrame({"sla": [] if sla is None else [sla]})).mark_rule(
+        color=GREY, strokeDash=[6, 4]).encode(y="sla:Q")
+    return _finish((lines + sla_rule).properties(width=WIDE, height=HEIGHT), "Scaling cliffs compared")

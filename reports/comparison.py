@@ -1,0 +1,85 @@
+"""The sections of a scenario-comparison report: KPIs side by side with deltas vs the first scenario,
+the weak link and cliff of each scenario, and their cliff curves overlaid."""
+from __future__ import annotations
+
+import pandas as pd
+
+from reports import charts, fmt
+from reports.blocks import Block, Section, formatter, note, table
+from reports.data import MissingInput, StudyReport, require
+from reports.headline import comparison_kpis, sla, weak_link
+
+
+def delta_text(delta: float, unit: str, currency: str) -> str:
+    """A delta in the KPI's unit: percentage points for rates, currency for money, × for load factors."""
+    if pd.isna(delta) or unit == "text":
+        return ""
+    if unit == "pct":
+        return f"{delta * 100:+.1f} pt"
+    if unit == "money":
+        return ("+" if delta >= 0 else "") + fmt.money(delta, currency)
+    if unit == "ratio":
+        return f"{delta:+.2f}×"
+    return f"{delta:+,.0f}"
+
+
+def kpi_matrix(reports: list[StudyReport]) -> pd.DataFrame:
+    """KPI rows × scenario columns of formatted values, each non-first scenario with its delta."""
+    df = comparison_kpis(reports)
+    cur = reports[0].currency
+    df["shown"] = [formatter(u, cur)(v) + (f" ({d})" if (d := delta_text(dl, u, cur)) and i > 0 else "")
+                   for u, v, dl, i in zip(df.unit, df.value, df.delta,
+                                          df.scenario.map({r.scenario_name: i for i, r in enumerate(reports)}))]
+    order = list(dict.fromkeys(df.kpi))
+    wide = df.pivot_table(index="kpi", columns="scenario", values="shown", aggfunc="first").reindex(order)
+    return wide[[r.scenario_name for r in reports]].fillna(fmt.DASH).reset_index()
+
+
+def _link_row(r: StudyReport) -> dict:
+    try:
+        link = weak_link(r)
+    except MissingInput as e:
+        return {"scenario": r.scenario_name, "weak_link": fmt.DASH, "cliff": fmt.DASH, "next": str(e)}
+    c = link.cliff
+    cliff = fmt.ratio(c.cliff_load) if pd.notna(c.cliff_load) else f"none up to {fmt.ratio(c.beyond)}"
+    step = link.next_step
+    nxt = (f"{step.get('action') or step['resource']}: {fmt.money(step['cost'], r.currency)} → cliff "
+           f"{fmt.ratio(step['cliff_after'])}") if step else fmt.DASH
+    return {"scenario": r.scenario_name, "weak_link": link.resource or fmt.DASH, "cliff": cliff, "next": nxt}
+
+
+def _sweeps(reports: list[StudyReport]) -> pd.DataFrame:
+    frames = []
+    for r in reports:
+        try:
+            frames.append(require(r, "simulation", "sim_sweep")[["load", "on_time_rate"]].assign(scenario=r.scenario_name))
+        except MissingInput:
+            continue
+    if not frames:
+        raise MissingInput("No scenario published a growth sweep.")
+    return pd.concat(frames, ignore_index=True)
+
+
+def comparison_sections(reports: list[StudyReport]) -> list[Section]:
+    """Overview, KPIs side by side, weak links and cliffs, overlaid cliff curves."""
+    overview = pd.DataFrame([{"scenario": r.scenario_name, "description": r.scenario.get("description", ""),
+                              "stages": ", ".join(r.stages) or "none",
+                              "seconds": sum((r.provenance.get("stage_seconds") or {}).values())} for r in reports])
+    matrix = kpi_matrix(reports)
+    cols = [(c, c, fmt.text) for c in matrix.columns[1:]]
+    blocks_kpi = [table(matrix, [("kpi", "KPI", fmt.text), *cols], n=None,
+                        caption=f"In brackets: change vs {reports[0].scenario_name} (rates in percentage points).")]
+    links = pd.DataFrame([_link_row(r) for r in reports])
+    cliff_blocks = [table(links, [("scenario", "Scenario", fmt.text), ("weak_link", "Weak link", fmt.text),
+                                  ("cliff", "Cliff (× reference load)", fmt.text), ("next", "Next step", fmt.text)],
+                          n=None)]
+    try:
+        slas = [s for r in reports if (s := sla(r)) is not None]
+        cliff_blocks.append(Block("chart", charts.cliff_overlay(_sweeps(reports), max(slas) if slas else None)))
+    except MissingInput as e:
+        cliff_blocks.append(note(str(e)))
+    return [Section("overview", "Scenarios", [table(overview, [
+                ("scenario", "Scenario", fmt.text), ("description", "Description", fmt.text),
+                ("stages", "Stages run", fmt.text), ("seconds", "Run time (s)", fmt.number)], n=None)]),
+            Section("kpis", "Key figures side by side", blocks_kpi),
+            Section("cliffs", "Weak link and scaling cliff per scenario", cliff_blocks)]

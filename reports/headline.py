@@ -1,0 +1,144 @@
+"""Headline figures of one study: the key KPIs, the structural weak link and its cliff, the top actions.
+
+Each figure comes from a stage table through :mod:`reports.kpis` (the stage summary is used only for
+figures a table cannot give: the selected forecast model, the evaluated fill rate, cash released, the SLA).
+A figure whose stage did not run is simply absent.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reports import kpis
+from reports.data import MissingInput, StudyReport, require
+from reports.fmt import money
+
+KPI_COLUMNS = ("key", "kpi", "value", "unit", "note")
+
+
+def _get(d: dict, *path: str):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def sla(report: StudyReport) -> float | None:
+    """The on-time SLA: the simulation summary's ``sla``, else the scenario's ``simulation.sla``."""
+    value = report.summary("simulation").get("sla")
+    return value if value is not None else _get(report.scenario, "simulation", "sla")
+
+
+@dataclass(frozen=True)
+class WeakLink:
+    resource: str | None
+    cliff: pd.Series          # one row of kpis.scaling_cliff
+    next_step: dict | None    # first ladder step, when a ladder was published
+
+
+def weak_link(report: StudyReport) -> WeakLink:
+    """The structural weak link: the bottleneck at the cliff (sweep), else the simulation's bottleneck."""
+    sweep = require(report, "simulation", "sim_sweep")
+    target = sla(report)
+    if target is None:
+        raise MissingInput("No on-time SLA published (simulation summary 'sla' or scenario simulation.sla).")
+    cliff = kpis.scaling_cliff(sweep, target).iloc[0]
+    resource = cliff.bottleneck if isinstance(cliff.bottleneck, str) else report.summary("simulation").get("bottleneck")
+    try:
+        ladder = kpis.bottleneck_ladder(require(report, "simulation", "sim_ladder"))
+        step = ladder.iloc[0].to_dict() if len(ladder) else None
+    except MissingInput:
+        step = None
+    return WeakLink(resource, cliff, step)
+
+
+def _forecast_kpis(report: StudyReport) -> list[tuple]:
+    fc = require(report, "forecast", "forecast")
+    rows = [("demand_units", "Forecast demand over the horizon", fc["mean"].sum(), "count",
+             f"{fc.series_id.nunique():,} series")]
+    try:
+        acc = kpis.forecast_accuracy(require(report, "forecast", "forecast_metrics"))
+    except MissingInput:
+        return rows
+    selected = report.summary("forecast").get("selected")
+    model = selected if selected in set(acc.model) else (acc.model.iloc[0] if len(acc) else None)
+    if model is not None:
+        rows.append(("forecast_wape", "Forecast error (WAPE)", acc[acc.model == model].value.mean(), "pct",
+                     f"model {model}, mean over segments"))
+    return rows
+
+
+def _inventory_kpis(report: StudyReport) -> list[tuple]:
+    s = report.summary("inventory")
+    inv = require(report, "inventory", "plan_inventory")
+    fill = s.get("fill_rate", kpis.planned_service(inv).fill_rate.iat[0])
+    target = s.get("service_target")
+    rows = [("fill_rate", "Fill rate", fill, "pct", f"target {target:.1%}" if target is not None else "planned")]
+    if s.get("cash_released") is not None:
+        rows.append(("cash_released", "Cash released", s["cash_released"], "money", "vs min/max baseline"))
+    try:
+        cash = kpis.cash_vs_budget(require(report, "inventory", "plan_cash"))
+        top = cash.loc[cash.cash_tied_up.idxmax()]
+        rows.append(("peak_cash", "Peak cash tied up", top.cash_tied_up, "money",
+                     f"budget {money(top.budget, report.currency)}; {int(cash.over_budget.sum())} weeks over"))
+    except MissingInput:
+        pass
+    return rows
+
+
+def _pricing_kpis(report: StudyReport) -> list[tuple]:
+    impact = kpis.margin_impact(require(report, "pricing", "plan_prices")).iloc[0]
+    change = impact.get("margin_delta_pct", report.summary("pricing").get("margin_change_pct"))
+    rows = [("margin", "Planned gross margin", impact.margin, "money", "over the horizon")]
+    if change is not None and pd.notna(change):
+        rows.append(("margin_change", "Margin change from pricing", change, "pct", "vs current prices"))
+    return rows
+
+
+def _workforce_kpis(report: StudyReport) -> list[tuple]:
+    total = kpis.coverage_summary(require(report, "workforce", "plan_coverage")).iloc[-1]
+    return [("coverage", "Labour coverage", total.coverage, "pct", f"{total.shortfall:,.0f} staff-hours short/week")]
+
+
+def _simulation_kpis(report: StudyReport) -> list[tuple]:
+    link = weak_link(report)
+    rows = []
+    k = report.table("simulation", "sim_kpis")
+    if k is not None and {"metric", "mean"} <= set(k.columns) and "on_time_rate" in set(k.metric):
+        rows.append(("on_time", "On-time rate (reference load)", k.set_index("metric").at["on_time_rate", "mean"],
+                     "pct", f"SLA {link.cliff.sla:.0%}"))
+    cliff = link.cliff
+    if pd.notna(cliff.cliff_load):
+        rows.append(("cliff_load", "Scaling cliff", cliff.cliff_load, "ratio", "load where on-time < SLA"))
+    else:
+        rows.append(("cliff_load", "Scaling cliff", np.nan, "ratio", f"none up to {cliff.beyond:.2f}×"))
+    rows.append(("weak_link", "Structural weak link", link.resource or "–", "text", "bottleneck at the cliff"))
+    return rows
+
+
+def headline_kpis(report: StudyReport) -> pd.DataFrame:
+    """``key, kpi, value, unit, note`` for every headline figure whose stage ran (unit ∈ count, pct, money,
+    ratio, text)."""
+    rows: list[tuple] = []
+    for part in (_forecast_kpis, _inventory_kpis, _pricing_kpis, _workforce_kpis, _simulation_kpis):
+        try:
+            rows += part(report)
+        except MissingInput:
+            continue
+    return pd.DataFrame(rows, columns=list(KPI_COLUMNS))
+
+
+def comparison_kpis(reports: list[StudyReport]) -> pd.DataFrame:
+    """Long table ``scenario, key, kpi, value, unit, delta``: headline KPIs per scenario with
+    ``delta = value − value of the first scenario`` (numeric KPIs present in both)."""
+    frames = [headline_kpis(r).assign(scenario=r.scenario_name) for r in reports]
+    df = pd.concat(frames, ignore_index=True)
+    first = frames[0].set_index("key").value
+    numeric = df.unit != "text"
+    ref = df.key.map(first)
+    df["delta"] = np.where(numeric & ref.notna(), pd.to_numeric(df.value.where(numeric), errors="coerce")
+                           - pd.to_numeric(ref.where(numeric), errors="coerce"), np.nan)
+    return df

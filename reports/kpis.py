@@ -1,0 +1,209 @@
+"""KPI tables: one function per table, each a pure function of tidy stage tables returning a tidy DataFrame.
+
+Index sets used below: s ∈ S series (SKUs), t ∈ T weeks, r ∈ R roles, h ∈ 0..23 hours, d days, k stations,
+ℓ sweep load levels (multipliers of the simulated reference demand). Money is in the scenario's currency,
+volumes in m³, times in minutes. Charts and sections only draw and format these frames.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CONFIDENCE_BANDS = ((1.0, "high"), (2.0, "medium"))  # width of the 90% elasticity interval → label
+
+
+def forecast_total(forecast: pd.DataFrame) -> pd.DataFrame:
+    """Total demand per week: ``mean_t = Σ_s mean_{s,t}`` and ``q_t = Σ_s q_{s,t}`` for each quantile column.
+
+    Summing quantiles assumes perfectly correlated series (comonotone), so the band is the widest the total
+    can have — a conservative planning band, not the quantile of the sum. Columns: ``period_start, mean,
+    q0.1, …`` (every ``q*`` column present)."""
+    qcols = [c for c in forecast.columns if c.startswith("q")]
+    return (forecast.groupby("period_start", as_index=False)[["mean", *qcols]].sum()
+            .sort_values("period_start", ignore_index=True))
+
+
+def top_series(forecast: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` series with the largest total mean demand over the horizon, all their rows, largest first."""
+    order = forecast.groupby("series_id")["mean"].sum().nlargest(n).index
+    top = forecast[forecast.series_id.isin(order)].copy()
+    top["series_id"] = pd.Categorical(top.series_id, categories=list(order), ordered=True)
+    return top.sort_values(["series_id", "period_start"], ignore_index=True)
+
+
+def forecast_accuracy(metrics: pd.DataFrame, metric: str = "wape") -> pd.DataFrame:
+    """``model, segment, value`` for one backtest metric (e.g. WAPE = Σ|y − ŷ| / Σ y), best model first."""
+    df = metrics[metrics.metric.str.lower() == metric][["model", "segment", "value"]]
+    order = df.groupby("model")["value"].mean().sort_values().index
+    return df.set_index("model").loc[order].reset_index()
+
+
+def slow_movers(classes: pd.DataFrame) -> pd.DataFrame:
+    """SKUs flagged slow-moving or dead stock, most cash tied up first (``stock_value`` in currency)."""
+    flagged = classes[classes.slow_mover.astype(bool) | classes.dead_stock.astype(bool)]
+    return flagged.sort_values("stock_value", ascending=False, ignore_index=True)
+
+
+def cash_in_classes(classes: pd.DataFrame) -> pd.DataFrame:
+    """Stock value per recommended action: ``action, skus, stock_value, share`` (share of total stock value)."""
+    g = classes.groupby("action", as_index=False).agg(skus=("sku_id", "count"), stock_value=("stock_value", "sum"))
+    g["share"] = g.stock_value / g.stock_value.sum()
+    return g.sort_values("stock_value", ascending=False, ignore_index=True)
+
+
+def planned_service(plan_inventory: pd.DataFrame) -> pd.DataFrame:
+    """Service the plan achieves on forecast demand (one row).
+
+    ``fill_rate = 1 − Σ_{s,t} shortfall_{s,t} / Σ_{s,t} demand_{s,t}`` (units) and ``weeks_short`` = share of
+    SKU-weeks with shortfall > 0."""
+    demand, short = plan_inventory.demand.sum(), plan_inventory.shortfall.sum()
+    return pd.DataFrame({"demand_units": [demand], "shortfall_units": [short],
+                         "fill_rate": [1 - short / demand if demand > 0 else np.nan],
+                         "weeks_short": [(plan_inventory.shortfall > 0).mean()]})
+
+
+def cash_vs_budget(plan_cash: pd.DataFrame) -> pd.DataFrame:
+    """Per week: ``cash_tied_up, budget, headroom = budget − cash_tied_up, over_budget = headroom < 0``."""
+    df = plan_cash[["week_start", "cash_tied_up", "budget"]].sort_values("week_start", ignore_index=True)
+    df["headroom"] = df.budget - df.cash_tied_up
+    df["over_budget"] = df.headroom < -1e-6 * df.budget.abs()
+    return df
+
+
+def storage_vs_capacity(plan_cash: pd.DataFrame) -> pd.DataFrame:
+    """Per week: ``storage_used_m3, capacity_m3, utilization = used / capacity``."""
+    df = plan_cash[["week_start", "storage_used_m3", "capacity_m3"]].sort_values("week_start", ignore_index=True)
+    df["utilization"] = df.storage_used_m3 / df.capacity_m3
+    return df
+
+
+def confidence_label(lo90: float, hi90: float, identifiable: bool) -> str:
+    """"high" / "medium" / "low" by the width of the 90% elasticity interval (≤ 1, ≤ 2, wider)."""
+    if not identifiable or pd.isna(lo90) or pd.isna(hi90):
+        return "not identifiable"
+    width = hi90 - lo90
+    return next((label for limit, label in CONFIDENCE_BANDS if width <= limit), "low")
+
+
+def elasticity_confidence(elasticities: pd.DataFrame) -> pd.DataFrame:
+    """``sku_id, elasticity, lo90, hi90, confidence`` for every SKU (see :func:`confidence_label`)."""
+    df = elasticities[["sku_id", "elasticity", "lo90", "hi90", "identifiable"]].copy()
+    df["confidence"] = [confidence_label(lo, hi, bool(i)) for lo, hi, i in zip(df.lo90, df.hi90, df.identifiable)]
+    return df.drop(columns="identifiable")
+
+
+def price_changes(plan_prices: pd.DataFrame, elasticities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per SKU: the first planned week's price vs ``current_price`` (when published), the horizon's
+    expected units, revenue and margin (Σ_t), ``margin_delta = Σ_t (margin − baseline_margin)`` when
+    ``baseline_margin`` is published, the most frequent binding constraint and the elasticity's confidence.
+    Sorted by |margin delta| (or margin) descending."""
+    p = plan_prices.sort_values("week_start")
+    agg = {"price": ("price", "first"), "expected_units": ("expected_units", "sum"),
+           "revenue": ("revenue", "sum"), "margin": ("margin", "sum")}
+    for col, how in (("current_price", "first"), ("baseline_margin", "sum")):
+        if col in p.columns:
+            agg[col] = (col, how)
+    df = p.groupby("sku_id", as_index=False).agg(**agg)
+    if "binding" in p.columns:
+        bind = p[p.binding.fillna("").astype(str) != ""].groupby("sku_id").binding.agg(lambda s: s.mode().iat[0])
+        df["binding"] = df.sku_id.map(bind).fillna("")
+    if "current_price" in df.columns:
+        df["change_pct"] = df.price / df.current_price - 1
+    if "baseline_margin" in df.columns:
+        df["margin_delta"] = df.margin - df.baseline_margin
+    if elasticities is not None:
+        df = df.merge(elasticity_confidence(elasticities), on="sku_id", how="left")
+    key = df["margin_delta"].abs() if "margin_delta" in df.columns else df["margin"]
+    return df.loc[key.sort_values(ascending=False).index].reset_index(drop=True)
+
+
+def margin_impact(plan_prices: pd.DataFrame) -> pd.DataFrame:
+    """Horizon totals (one row): ``revenue, margin`` and, when ``baseline_margin`` is published,
+    ``baseline_margin, margin_delta, margin_delta_pct = Σ margin / Σ baseline_margin − 1``."""
+    out = {"revenue": plan_prices.revenue.sum(), "margin": plan_prices.margin.sum()}
+    if "baseline_margin" in plan_prices.columns:
+        base = plan_prices.baseline_margin.sum()
+        out |= {"baseline_margin": base, "margin_delta": out["margin"] - base,
+                "margin_delta_pct": out["margin"] / base - 1 if base else np.nan}
+    return pd.DataFrame([out])
+
+
+def coverage_by_role_hour(plan_coverage: pd.DataFrame) -> pd.DataFrame:
+    """Per role r and hour h, summed over days d: ``required, scheduled, shortfall`` (staff-hours) and
+    ``coverage = 1 − shortfall / required`` (1 where nothing is required)."""
+    g = plan_coverage.groupby(["role", "hour"], as_index=False)[["required", "scheduled", "shortfall"]].sum()
+    g["coverage"] = np.where(g.required > 0, 1 - g.shortfall / g.required.where(g.required > 0, 1), 1.0)
+    return g
+
+
+def coverage_summary(plan_coverage: pd.DataFrame) -> pd.DataFrame:
+    """Per role and in total: required, scheduled and short staff-hours and the coverage share."""
+    g = plan_coverage.groupby("role", as_index=False)[["required", "scheduled", "shortfall"]].sum()
+    total = g[["required", "scheduled", "shortfall"]].sum().to_frame().T.assign(role="all roles")
+    g = pd.concat([g, total], ignore_index=True)
+    g["coverage"] = 1 - g.shortfall / g.required.where(g.required > 0)
+    return g
+
+
+def headcount_plan(plan_headcount: pd.DataFrame) -> pd.DataFrame:
+    """``month, core, temps, flex_hours, heads = core + temps`` sorted by month (month as a Timestamp)."""
+    df = plan_headcount[["month", "core", "temps", "flex_hours"]].copy()
+    df["month"] = pd.to_datetime(df.month.astype(str))
+    df["heads"] = df.core + df.temps
+    return df.sort_values("month", ignore_index=True)
+
+
+def station_utilization(sim_stations: pd.DataFrame) -> pd.DataFrame:
+    """Stations k by utilisation ρ_k (busy server-time / available server-time), highest first."""
+    return sim_stations.sort_values("utilization", ascending=False, ignore_index=True)
+
+
+def scaling_cliff(sim_sweep: pd.DataFrame, sla: float) -> pd.DataFrame:
+    """The scaling cliff of a growth sweep (one row).
+
+    With levels ℓ ascending and on-time rate o_ℓ: ``first_fail`` = min{ℓ : o_ℓ < sla}, ``last_ok`` the
+    level before it, and ``cliff_load`` the load where the straight line between them crosses the SLA.
+    ``bottleneck`` is the sweep's bottleneck at ``first_fail`` when published. No failing level → the
+    cliff lies beyond the sweep (``cliff_load`` NaN, ``beyond`` = largest level)."""
+    s = sim_sweep.sort_values("load", ignore_index=True)
+    fail = s.index[s.on_time_rate < sla]
+    if len(fail) == 0:
+        return pd.DataFrame([{"sla": sla, "last_ok": s.load.max(), "first_fail": np.nan, "cliff_load": np.nan,
+                              "beyond": s.load.max(), "bottleneck": None}])
+    i = fail[0]
+    first = s.loc[i]
+    if i == 0:
+        last_ok, cliff = np.nan, first.load
+    else:
+        prev = s.loc[i - 1]
+        last_ok = prev.load
+        frac = (prev.on_time_rate - sla) / (prev.on_time_rate - first.on_time_rate)
+        cliff = prev.load + frac * (first.load - prev.load)
+    return pd.DataFrame([{"sla": sla, "last_ok": last_ok, "first_fail": first.load, "cliff_load": cliff,
+                          "beyond": np.nan, "bottleneck": first.get("bottleneck")}])
+
+
+def bottleneck_ladder(sim_ladder: pd.DataFrame) -> pd.DataFrame:
+    """Ladder steps in order with ``cumulative_cost`` (Σ cost up to the step) and ``gain`` = cliff_after /
+    cliff_before − 1 when ``cliff_before`` is published."""
+    df = sim_ladder.sort_values("step", ignore_index=True)
+    df["cumulative_cost"] = df.cost.cumsum()
+    if "cliff_before" in df.columns:
+        df["gain"] = df.cliff_after / df.cliff_before - 1
+    return df
+
+
+def solve_summary(solves_by_stage: dict[str, list[dict]]) -> pd.DataFrame:
+    """Per stage with solves: ``solves`` (count), ``statuses`` ("optimal: 61, time_limit: 2"), ``max_gap``
+    (worst relative gap reported) and ``solve_seconds`` (Σ wall_s), from ``SolveResult.as_dict()`` rows."""
+    rows = []
+    for stage, solves in solves_by_stage.items():
+        if not solves:
+            continue
+        df = pd.DataFrame(solves)
+        counts = df.get("status", pd.Series(["unknown"] * len(df))).value_counts()
+        gap = pd.to_numeric(df.get("gap", pd.Series(dtype=float)), errors="coerce")
+        rows.append({"stage": stage, "solves": len(df), "statuses": ", ".join(f"{k}: {v}" for k, v in counts.items()),
+                     "max_gap": gap.max() if gap.notna().any() else np.nan,
+                     "solve_seconds": pd.to_numeric(df.get("wall_s", pd.Series(dtype=float)), errors="coerce").sum()})
+    return pd.DataFrame(rows, columns=["stage", "solves", "statuses", "max_gap", "solve_seconds"])

@@ -1,0 +1,115 @@
+"""Render sections to a self-contained ``report.html`` and a ``report.pdf`` from one Jinja2 template.
+
+HTML: the Vega/Vega-Lite/Vega-Embed bundle (from vl-convert, offline) is inlined once and each chart is a
+spec rendered in the browser — interactive tooltips, no external URL. PDF: the same template with every
+chart converted to SVG by vl-convert and laid out by WeasyPrint.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from pathlib import Path
+
+import altair as alt
+import jinja2
+import vl_convert as vlc
+from markupsafe import Markup
+
+from reports.blocks import Block, Section
+from reports.comparison import comparison_sections
+from reports.data import StudyReport
+from reports.sections import study_sections
+
+TEMPLATES = Path(__file__).parent / "templates"
+VL_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "6.4"
+EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False},
+                 "renderer": "svg"}
+
+
+@functools.lru_cache(maxsize=1)
+def vega_bundle() -> str:
+    """Vega + Vega-Lite + Vega-Embed as one script (no network), cached per process."""
+    return vlc.javascript_bundle(vl_version=VL_VERSION).replace("</script", "<\\/script")
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def chart_html(chart: alt.TopLevelMixin, element_id: str) -> Markup:
+    """A div and the script that embeds the chart's spec into it (``</`` escaped inside the JSON)."""
+    spec = json.dumps(chart.to_dict(), separators=(",", ":")).replace("</", "<\\/")
+    return Markup(f'<div class="chart" id="{element_id}"></div>\n<script>vegaEmbed("#{element_id}", {spec}, '
+                  f'{json.dumps(EMBED_OPTIONS)}).catch(console.error);</script>')
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> Markup:
+    """The chart as an SVG image (data URI) for the PDF."""
+    svg = vlc.vegalite_to_svg(chart.to_dict(), vl_version=VL_VERSION)
+    data = base64.b64encode(svg.encode()).decode()
+    return Markup(f'<img class="chart" alt="chart" src="data:image/svg+xml;base64,{data}">')
+
+
+def _draw_charts(sections: list[Section], mode: str) -> list[Section]:
+    """Replace each chart block's Altair object by its HTML embed or SVG image."""
+    out, n = [], 0
+    for s in sections:
+        blocks = []
+        for b in s.blocks:
+            if b.kind == "chart":
+                n += 1
+                b = Block("chart", chart_html(b.data, f"chart-{n}") if mode == "html" else chart_svg(b.data),
+                          b.title, b.caption)
+            blocks.append(b)
+        out.append(Section(s.id, s.title, blocks))
+    return out
+
+
+def render_page(sections: list[Section], meta: dict, mode: str) -> str:
+    """The whole page as a string; ``mode`` is ``"html"`` (interactive) or ``"pdf"`` (print)."""
+    css = (TEMPLATES / "report.css").read_text() + ("\n" + (TEMPLATES / "print.css").read_text() if mode == "pdf" else "")
+    return _env().get_template("report.html.j2").render(
+        sections=_draw_charts(sections, mode), meta=meta, mode=mode, css=Markup(css),
+        vega=Markup(vega_bundle()) if mode == "html" else "")
+
+
+def write_report(sections: list[Section], meta: dict, out_dir: str | Path, stem: str = "report",
+                 pdf: bool = True) -> dict[str, Path]:
+    """Write ``<stem>.html`` (and ``<stem>.pdf``) into ``out_dir``; returns ``{"html": path, "pdf": path}``."""
+    import weasyprint  # imported here: loading pango costs ~1 s and the HTML does not need it
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"html": out / f"{stem}.html"}
+    paths["html"].write_text(render_page(sections, meta, "html"), encoding="utf-8")
+    if pdf:
+        paths["pdf"] = out / f"{stem}.pdf"
+        weasyprint.HTML(string=render_page(sections, meta, "pdf"), base_url=str(out)).write_pdf(paths["pdf"])
+    return paths
+
+
+def _study_meta(report: StudyReport) -> dict:
+    p = report.provenance
+    return {"title": f"Scenario study: {report.scenario_name}", "subtitle": report.scenario.get("description", ""),
+            "footer": f"{report.scenario_name} · run {p.get('run_id', '–')} · data {p.get('data_fingerprint', '–')}"}
+
+
+def render_study_report(report: StudyReport, out_dir: str | Path, pdf: bool = True) -> dict[str, Path]:
+    """Render one scenario's study to ``out_dir/report.html`` and ``out_dir/report.pdf``."""
+    return write_report(study_sections(report), _study_meta(report), out_dir, "report", pdf)
+
+
+def render_comparison_report(reports: list[StudyReport], out_dir: str | Path, pdf: bool = True) -> dict[str, Path]:
+    """Render a comparison of several scenarios (the first is the reference for deltas) to
+    ``out_dir/comparison.html`` and ``out_dir/comparison.pdf``."""
+    if len(reports) < 1:
+        raise ValueError("render_comparison_report needs at least one StudyReport; got none")
+    names = [r.scenario_name for r in reports]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must be unique in a comparison; got {names}")
+    meta = {"title": "Scenario comparison: " + " vs ".join(names),
+            "subtitle": f"Deltas are against {names[0]}.", "footer": "comparison · " + " · ".join(names)}
+    return write_report(comparison_sections(reports), meta, out_dir, "comparison", pdf)

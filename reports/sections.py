@@ -1,0 +1,399 @@
+"""The sections of a study report, one builder per section, each from tidy KPI tables.
+
+A section whose stage did not run is one line saying so; a missing table or column becomes a one-line
+note naming it (see :func:`reports.blocks.guarded`).
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from reports import charts, fmt, kpis, milestones
+from reports.blocks import Block, Section, formatter, guarded, kpi_cards, note, table
+from reports.data import MissingInput, StudyReport, as_frame, require
+from reports.headline import headline_kpis, sla, weak_link
+
+TOP_N = 10
+
+
+def _get(d, *path):
+    for p in path:
+        d = d.get(p) if isinstance(d, dict) else None
+    return d
+
+
+def _skipped(report: StudyReport, stage: str, sid: str, title: str) -> Section | None:
+    if report.ran(stage):
+        return None
+    return Section(sid, title, [note(f"The {stage} stage did not run in this scenario, so there is nothing to show.")])
+
+
+# ------------------------------------------------------------------------------------ executive summary
+def weak_link_text(report: StudyReport) -> str:
+    """One sentence: the weak link, the load at which service breaks, and what the next step buys."""
+    link = weak_link(report)
+    c = link.cliff
+    who = f"The structural weak link is {link.resource}" if link.resource else "No single weak link was named"
+    if pd.isna(c.cliff_load):
+        text = f"{who}; on-time delivery stays above the {c.sla:.0%} SLA up to {c.beyond:.2f}× the reference load."
+    else:
+        bracket = f" (between {c.last_ok:.2f}× and {c.first_fail:.2f}×)" if pd.notna(c.last_ok) else ""
+        text = (f"{who}: on-time delivery falls below the {c.sla:.0%} SLA at {c.cliff_load:.2f}× the reference "
+                f"load{bracket}.")
+    if link.next_step:
+        s = link.next_step
+        text += (f" The next step, {s.get('action') or 'relieving ' + str(s['resource'])}, costs "
+                 f"{fmt.money(s['cost'], report.currency)} and moves the cliff to {s['cliff_after']:.2f}×.")
+    return text
+
+
+def top_actions(report: StudyReport, plan: pd.DataFrame, n: int = 6) -> list[str]:
+    """Up to ``n`` actions: the next ladder step, margin from pricing, cash in slow movers, then the
+    earliest milestones."""
+    actions: list[str] = []
+    cur = report.currency
+    try:
+        step = weak_link(report).next_step
+        if step:
+            actions.append(f"Relieve {step['resource']}: {step.get('action') or 'next capacity increment'} "
+                           f"({fmt.money(step['cost'], cur)}).")
+    except MissingInput:
+        pass
+    try:
+        ch = kpis.price_changes(require(report, "pricing", "plan_prices"))
+        if "change_pct" in ch.columns:
+            moved = ch[ch.change_pct.abs() > 1e-9]
+            gain = f"; margin {fmt.money(moved.margin_delta.sum(), cur)}" if "margin_delta" in ch.columns else ""
+            actions.append(f"Apply {len(moved):,} price changes{gain}.")
+    except MissingInput:
+        pass
+    try:
+        slow = kpis.slow_movers(require(report, "inventory", "inventory_classes"))
+        if len(slow):
+            actions.append(f"Act on {len(slow):,} slow-moving or dead SKUs holding "
+                           f"{fmt.money(slow.stock_value.sum(), cur)} of stock (markdown or stop reordering).")
+    except MissingInput:
+        pass
+    for m in plan.itertuples():
+        if len(actions) >= n:
+            break
+        actions.append(f"By {fmt.date(m.deadline)}: {m.milestone}.")
+    return actions[:n]
+
+
+def executive(report: StudyReport, plan: pd.DataFrame) -> Section:
+    k = headline_kpis(report)
+    cards = [(r.kpi, formatter(r.unit, report.currency)(r.value), r.note) for r in k.itertuples()]
+    blocks = [kpi_cards(cards)] if cards else [note("No stage produced headline figures.")]
+    blocks += guarded(lambda: [Block("text", weak_link_text(report), title="Weak link")])
+    actions = top_actions(report, plan)
+    if actions:
+        blocks.append(Block("list", actions, title="Top actions"))
+    return Section("summary", "Executive summary", blocks)
+
+
+# ------------------------------------------------------------------------------------------------ demand
+def demand(report: StudyReport) -> Section:
+    skipped = _skipped(report, "forecast", "demand", "Demand")
+    if skipped:
+        return skipped
+
+    def total():
+        fc = require(report, "forecast", "forecast")
+        return [Block("chart", charts.fan_chart(kpis.forecast_total(fc), "Total demand forecast, all series "
+                                                "(band: 10–90% quantiles, summed)"))]
+
+    def top():
+        fc = require(report, "forecast", "forecast")
+        return [Block("chart", charts.fan_small_multiples(kpis.top_series(fc, 6), "Top 6 series by volume"))]
+
+    def accuracy():
+        acc = kpis.forecast_accuracy(require(report, "forecast", "forecast_metrics"))
+        if acc.empty:
+            raise MissingInput("The backtest published no WAPE figures.")
+        sel = report.summary("forecast").get("selected")
+        cap = f"Selected model: {sel}." if sel else ""
+        return [Block("chart", charts.accuracy_heatmap(acc, "wape"), caption=cap)]
+
+    return Section("demand", "Demand", guarded(total, top, accuracy))
+
+
+# --------------------------------------------------------------------------------------------- inventory
+def inventory(report: StudyReport) -> Section:
+    skipped = _skipped(report, "inventory", "inventory", "Inventory")
+    if skipped:
+        return skipped
+    cur = report.currency
+    money = partial(fmt.money, currency=cur)
+
+    def service():
+        s = report.summary("inventory")
+        svc = kpis.planned_service(require(report, "inventory", "plan_inventory")).iloc[0]
+        target = s.get("service_target", _get(report.scenario, "inventory", "service_level"))
+        cards = [("Planned fill rate", fmt.pct(svc.fill_rate), f"target {fmt.pct(target)}"),
+                 ("SKU-weeks short", fmt.pct(svc.weeks_short), f"{fmt.number(svc.shortfall_units)} units short")]
+        if s.get("fill_rate") is not None:
+            cards.insert(1, ("Achieved fill rate (replay)", fmt.pct(s["fill_rate"]), f"target {fmt.pct(target)}"))
+        if s.get("cash_released") is not None:
+            cards.append(("Cash released", money(s["cash_released"]), "vs min/max baseline"))
+        return [kpi_cards(cards)]
+
+    def classes():
+        c = require(report, "inventory", "inventory_classes")
+        by_action = table(kpis.cash_in_classes(c), [("action", "Action", fmt.text), ("skus", "SKUs", fmt.number),
+                          ("stock_value", "Stock value", money), ("share", "Share", fmt.pct)], n=None,
+                          title="Stock value by recommended action")
+        slow = table(kpis.slow_movers(c), [
+            ("sku_id", "SKU", fmt.text), ("abc", "ABC", fmt.text), ("xyz", "XYZ", fmt.text),
+            ("weeks_of_cover", "Weeks of cover", fmt.number), ("stock_value", "Stock value", money),
+            ("action", "Action", fmt.text)], n=TOP_N, title="Slow movers and dead stock (most cash first)",
+            what="SKUs")
+        return [by_action, slow]
+
+    def cash():
+        cv = kpis.cash_vs_budget(require(report, "inventory", "plan_cash"))
+        over = int(cv.over_budget.sum())
+        cap = f"{over} week(s) over budget." if over else "Cash tied up stays within budget every week."
+        st = kpis.storage_vs_capacity(require(report, "inventory", "plan_cash"))
+        peak = st.loc[st.utilization.idxmax()]
+        over_cap = int((st.utilization > 1).sum())
+        cap2 = (f"Storage peaks at {fmt.pct(peak.utilization)} of capacity in the week of {fmt.date(peak.week_start)}"
+                + (f"; {over_cap} week(s) over capacity." if over_cap else "."))
+        return [Block("chart", charts.cash_chart(cv, cur), caption=cap),
+                Block("chart", charts.storage_chart(st), caption=cap2)]
+
+    return Section("inventory", "Inventory", guarded(service, cash, classes))
+
+
+# ----------------------------------------------------------------------------------------------- pricing
+def pricing(report: StudyReport) -> Section:
+    skipped = _skipped(report, "pricing", "pricing", "Pricing")
+    if skipped:
+        return skipped
+    money = partial(fmt.money, currency=report.currency)
+
+    def impact():
+        m = kpis.margin_impact(require(report, "pricing", "plan_prices")).iloc[0]
+        cards = [("Planned revenue", money(m.revenue), "over the horizon"),
+                 ("Planned gross margin", money(m.margin), "over the horizon")]
+        if "margin_delta" in m.index:
+            cards.append(("Margin impact", money(m.margin_delta), f"{fmt.pct(m.margin_delta_pct, signed=True)} "
+                                                                  "vs current prices"))
+        return [kpi_cards(cards)]
+
+    def changes():
+        prices = require(report, "pricing", "plan_prices")
+        el = report.table("pricing", "price_elasticities")
+        ch = kpis.price_changes(prices, el if el is not None and "lo90" in el.columns else None)
+        if "lo90" in ch.columns:
+            ch["interval"] = [f"{lo:.2f}\u00a0to\u00a0{hi:.2f}" if c != "not identifiable" else fmt.DASH
+                              for lo, hi, c in zip(ch.lo90, ch.hi90, ch.confidence)]
+        return [table(ch, [
+            ("sku_id", "SKU", fmt.text), ("current_price", "Current", partial(fmt.money, currency=report.currency,
+                                                                              decimals=2)),
+            ("price", "Recommended", partial(fmt.money, currency=report.currency, decimals=2)),
+            ("change_pct", "Change", partial(fmt.pct, signed=True)), ("expected_units", "Units", fmt.number),
+            ("margin_delta", "Margin Δ", money), ("elasticity", "Elasticity", partial(fmt.number, decimals=2)),
+            ("interval", "90% interval", fmt.text), ("confidence", "Confidence", fmt.text),
+            ("binding", "Binding", fmt.text)], n=12, title="Recommended changes (largest margin impact first)",
+            caption="Price: first planned week; units and margin: the whole horizon.", what="SKUs")]
+
+    def confidence():
+        conf = kpis.elasticity_confidence(require(report, "pricing", "price_elasticities"))
+        counts = conf.confidence.value_counts().rename_axis("confidence").reset_index(name="skus")
+        chart_data = conf.dropna(subset=["elasticity"]).sort_values("elasticity").head(40)
+        return [table(counts, [("confidence", "Confidence (90% interval width ≤1 high, ≤2 medium)", fmt.text),
+                               ("skus", "SKUs", fmt.number)], n=None, title="Confidence of elasticities"),
+                Block("chart", charts.elasticity_chart(chart_data),
+                      caption=f"Showing {len(chart_data)} of {len(conf)} SKUs (most elastic first).")]
+
+    return Section("pricing", "Pricing", guarded(impact, changes, confidence))
+
+
+# --------------------------------------------------------------------------------------------- workforce
+def workforce(report: StudyReport) -> Section:
+    skipped = _skipped(report, "workforce", "workforce", "Workforce")
+    if skipped:
+        return skipped
+
+    def coverage():
+        cov = require(report, "workforce", "plan_coverage")
+        summary = table(kpis.coverage_summary(cov), [
+            ("role", "Role", fmt.text), ("required", "Required staff-hours", fmt.number),
+            ("scheduled", "Scheduled", fmt.number), ("shortfall", "Short", fmt.number),
+            ("coverage", "Coverage", fmt.pct)], n=None, title="Coverage of the rostered week")
+        return [summary, Block("chart", charts.coverage_heatmap(kpis.coverage_by_role_hour(cov)))]
+
+    def headcount():
+        h = kpis.headcount_plan(require(report, "workforce", "plan_headcount"))
+        peak = h.loc[h.heads.idxmax()]
+        cap = (f"Peak month {fmt.month(peak.month)}: {fmt.number(peak.core)} core + {fmt.number(peak.temps)} temps "
+               f"+ {fmt.number(peak.flex_hours)} flexible hours.")
+        return [Block("chart", charts.headcount_chart(h), caption=cap)]
+
+    return Section("workforce", "Workforce", guarded(coverage, headcount))
+
+
+# ---------------------------------------------------------------------------------------------- capacity
+def capacity(report: StudyReport) -> Section:
+    skipped = _skipped(report, "simulation", "capacity", "Capacity")
+    if skipped:
+        return skipped
+    money = partial(fmt.money, currency=report.currency)
+
+    def utilization():
+        st = kpis.station_utilization(require(report, "simulation", "sim_stations"))
+        bn = report.summary("simulation").get("bottleneck")
+        return [Block("chart", charts.utilization_chart(st, bn)), table(st, [
+            ("station", "Resource", fmt.text), ("servers", "Servers", fmt.number),
+            ("utilization", "Utilisation", fmt.pct), ("mean_wait_min", "Mean wait (min)", partial(fmt.number, decimals=1)),
+            ("mean_queue_len", "Mean queue", partial(fmt.number, decimals=1))], n=TOP_N, what="resources")]
+
+    def cliff():
+        link = weak_link(report)
+        sweep = require(report, "simulation", "sim_sweep")
+        chart = charts.cliff_chart(sweep.sort_values("load"), link.cliff.sla, link.cliff.cliff_load)
+        return [Block("text", weak_link_text(report)), Block("chart", chart)]
+
+    def ladder():
+        lad = kpis.bottleneck_ladder(require(report, "simulation", "sim_ladder"))
+        return [table(lad, [
+            ("step", "Step", fmt.number), ("resource", "Relieve", fmt.text), ("action", "Action", fmt.text),
+            ("capacity_before", "Capacity now", fmt.number), ("capacity_after", "After", fmt.number),
+            ("cost", "Cost", money), ("cumulative_cost", "Cumulative", money),
+            ("cliff_before", "Cliff before", fmt.ratio), ("cliff_after", "Cliff after", fmt.ratio),
+            ("lead_time_weeks", "Lead (weeks)", fmt.number)], n=None,
+            title="Bottleneck ladder: relieve one, find the next")]
+
+    return Section("capacity", "Capacity", guarded(utilization, cliff, ladder))
+
+
+# ------------------------------------------------------------------------------------------- milestones
+def _peaks(report: StudyReport) -> pd.DataFrame:
+    total = kpis.forecast_total(require(report, "forecast", "forecast"))
+    return milestones.demand_peaks(total, report.summary("simulation").get("reference_weekly_units"))
+
+
+def _hiring_lead(report: StudyReport) -> float:
+    lead = report.summary("workforce").get("hiring_lead_weeks", _get(report.scenario, "workforce", "hiring_lead_weeks"))
+    if lead is None:
+        raise MissingInput("No hiring lead time (workforce summary or scenario workforce.hiring_lead_weeks).")
+    return float(lead)
+
+
+def milestone_plan(report: StudyReport) -> tuple[pd.DataFrame, list[str]]:
+    """The milestone table from every rule whose inputs exist, and a note per rule that could not run."""
+    cur, parts, notes = report.currency, [], []
+
+    def capacity_rule():
+        link = weak_link(report)
+        base = link.cliff.cliff_load if pd.notna(link.cliff.cliff_load) else np.inf
+        return milestones.capacity_steps(_peaks(report), require(report, "simulation", "sim_ladder"), base, cur)
+
+    def staff_rule():
+        h = kpis.headcount_plan(require(report, "workforce", "plan_headcount"))
+        return milestones.staff_hires(h, _hiring_lead(report))
+
+    def stock_rule():
+        cash = report.table("inventory", "plan_cash")
+        return milestones.stock_build(_peaks(report), require(report, "inventory", "plan_orders"), cash, currency=cur)
+
+    def cash_rule():
+        return milestones.cash_gap(require(report, "inventory", "plan_cash"), cur)
+
+    for rule in (capacity_rule, staff_rule, stock_rule, cash_rule):
+        try:
+            parts.append(rule())
+        except MissingInput as e:
+            notes.append(str(e))
+    return milestones.milestone_plan(parts), list(dict.fromkeys(notes))
+
+
+def milestones_section(report: StudyReport, plan: pd.DataFrame, notes: list[str]) -> Section:
+    blocks = guarded(lambda: [table(_peaks(report), [
+        ("start", "Peak from", fmt.date), ("end", "to", fmt.date), ("peak_week", "Top week", fmt.date),
+        ("load", "Load vs reference", fmt.ratio)], n=None, title="Demand peaks")])
+    if plan.empty:
+        blocks.append(note("No milestone is due: no rule found a step, hire, build-up or budget gap."))
+    else:
+        shown = plan.assign(quarter=plan.quarter.where(plan.quarter != plan.quarter.shift(), ""))
+        blocks.append(table(shown, [("quarter", "Quarter", fmt.text), ("deadline", "Due", fmt.date),
+                                    ("area", "Area", fmt.text), ("milestone", "Milestone", fmt.text),
+                                    ("detail", "Why", fmt.text)], n=None, title="What must be in place, by when"))
+    blocks += [note(n) for n in notes]
+    return Section("milestones", "Annual milestone plan", blocks)
+
+
+# ---------------------------------------------------------------------------- assumptions, quality, provenance
+def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
+    rows = []
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            rows += _flatten(v, key + ".")
+        else:
+            rows.append((key, ", ".join(map(str, v)) if isinstance(v, list) else str(v)))
+    return rows
+
+
+def assumptions(report: StudyReport) -> Section:
+    rows = pd.DataFrame(_flatten(report.scenario), columns=["setting", "value"])
+    if rows.empty:
+        return Section("assumptions", "Assumptions", [note("The scenario settings were not passed to the report.")])
+    return Section("assumptions", "Assumptions", [table(rows, [("setting", "Setting", fmt.text),
+                                                               ("value", "Value", fmt.text)], n=80,
+                                                        title="Scenario settings (merged)", what="settings")])
+
+
+def data_quality(report: StudyReport) -> Section:
+    dq = report.data_quality
+    lin = as_frame(dq.get("lineage"), ("kind", "source", "rows_read", "accepted", "quarantined", "unchanged"))
+    qua = as_frame(dq.get("quarantine"), ("kind", "reason", "rows"))
+    blocks = []
+    if not lin.empty:
+        blocks.append(table(lin, [("kind", "Kind", fmt.text), ("source", "Source", fmt.text),
+                                  ("rows_read", "Rows read", fmt.number), ("accepted", "Accepted", fmt.number),
+                                  ("quarantined", "Quarantined", fmt.number), ("unchanged", "Unchanged", fmt.number),
+                                  ("status", "Status", fmt.text)], n=15, title="Ingested batches", what="batches"))
+    if not qua.empty:
+        qua = qua.sort_values("rows", ascending=False)
+        blocks.append(table(qua, [("kind", "Kind", fmt.text), ("reason", "Reason", fmt.text),
+                                  ("rows", "Rows quarantined", fmt.number)], n=15, title="Quarantine by reason",
+                            what="reasons"))
+    elif not lin.empty:
+        blocks.append(note("No row was quarantined."))
+    return Section("data-quality", "Data quality", blocks or [note("No lineage was passed to the report.")])
+
+
+def provenance(report: StudyReport) -> Section:
+    p = report.provenance
+    scalars = [(k, fmt.text(v)) for k, v in p.items() if not isinstance(v, (dict, list))]
+    blocks = [table(pd.DataFrame(scalars, columns=["item", "value"]), [("item", "Item", fmt.text),
+                                                                     ("value", "Value", fmt.text)], n=None)]
+    timings = p.get("stage_seconds") or {}
+    if timings:
+        t = pd.DataFrame(list(timings.items()), columns=["stage", "seconds"])
+        t = pd.concat([t, pd.DataFrame([{"stage": "total", "seconds": t.seconds.sum()}])], ignore_index=True)
+        blocks.append(table(t, [("stage", "Stage", fmt.text), ("seconds", "Seconds", partial(fmt.number, decimals=1))],
+                            n=None, title="Stage timings"))
+    solves = kpis.solve_summary({name: getattr(st, "solves", None) or [] for name, st in report.stages.items()})
+    if not solves.empty:
+        blocks.append(table(solves, [("stage", "Stage", fmt.text), ("solves", "Solves", fmt.number),
+                                     ("statuses", "Statuses", fmt.text), ("max_gap", "Worst gap", fmt.pct),
+                                     ("solve_seconds", "Solve seconds", partial(fmt.number, decimals=1))],
+                            n=None, title="Solver results"))
+    for key, title in (("seeds", "Seeds"), ("versions", "Package versions"), ("solver_statuses", "Solver statuses")):
+        if isinstance(p.get(key), dict) and p[key]:
+            d = pd.DataFrame(list(p[key].items()), columns=["name", "value"])
+            blocks.append(table(d, [("name", "Name", fmt.text), ("value", "Value", fmt.text)], n=None, title=title))
+    return Section("provenance", "Provenance", blocks)
+
+
+def study_sections(report: StudyReport) -> list[Section]:
+    """Every section of the study report, in reading order."""
+    plan, notes = milestone_plan(report)
+    return [executive(report, plan), demand(report), inventory(report), pricing(report), workforce(report),
+            capacity(report), milestones_section(report, plan, notes), assumptions(report), data_quality(report),
+            provenance(report)]
