@@ -1,0 +1,81 @@
+"""Which engine runs the SSOT's derived tables: embedded DuckDB (default) or Spark.
+
+The derived tables (:mod:`model.ssot.derived`) are Ibis expressions; this module hands them a backend.
+
+* ``duckdb`` — the store file itself (nothing to install).
+* ``spark``  — a SparkSession: ``local[N]`` in tests, a cluster master URL, or Spark Connect
+  (``sc://host:15002``, e.g. Databricks). The canonical tables must be visible to Spark under their
+  canonical names: on a cluster they are lakehouse tables (``spark_conf`` may set the default catalog /
+  database); locally :func:`mirror_tables` copies them from the DuckDB store into temporary views.
+
+Spark is an optional extra (``pip install 'scaleplan[spark]'``, Java 17+).
+"""
+from __future__ import annotations
+
+import duckdb
+import ibis
+
+from model.ssot.schema import TABLES
+from scenarios.schema.data import EngineConfig
+
+SPARK_DEFAULT_CONF = {
+    # keep one group per task: adaptive coalescing would collapse the fan-out onto one worker
+    "spark.sql.adaptive.coalescePartitions.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+}
+
+
+class EngineUnavailable(RuntimeError):
+    pass
+
+
+def spark_session(cfg: EngineConfig):
+    """A SparkSession for ``cfg`` (``spark_master`` may be ``local[N]``, a master URL or ``sc://`` Connect)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineUnavailable("engine 'spark' needs pyspark: pip install 'scaleplan[spark]' (and Java 17+)") from None
+    conf = {**SPARK_DEFAULT_CONF, **cfg.spark_conf}
+    if cfg.spark_master.startswith("sc://"):
+        b = SparkSession.builder.remote(cfg.spark_master)
+    else:
+        b = SparkSession.builder.master(cfg.spark_master).appName("scaleplan")
+    for k, v in conf.items():
+        b = b.config(k, v)
+    session = b.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def backend(cfg: EngineConfig, con: duckdb.DuckDBPyConnection | None = None, spark=None):
+    """The Ibis backend the derived tables run on."""
+    if cfg.kind == "duckdb":
+        if con is None:
+            raise ValueError("engine duckdb needs the store's connection")
+        return ibis.duckdb.from_connection(con)
+    spark = spark or spark_session(cfg)
+    return ibis.pyspark.connect(spark)
+
+
+def mirror_tables(con: duckdb.DuckDBPyConnection, spark, tables: tuple[str, ...] | None = None) -> list[str]:
+    """Copy canonical tables from the DuckDB store into Spark temporary views (local mode / tests).
+
+    The explicit Spark schema keeps the canonical types (DATE, TIMESTAMP, DOUBLE, BOOLEAN, VARCHAR)."""
+    names = list(tables or [n for n, t in TABLES.items() if t.kind in ("dimension", "fact")])
+    for name in names:
+        pdf = con.sql(f"SELECT * FROM {name}").df()
+        schema = _spark_schema(TABLES[name])
+        spark.createDataFrame(pdf, schema=schema).createOrReplaceTempView(name)
+    return names
+
+
+_TYPE = {"VARCHAR": "string", "DOUBLE": "double", "INTEGER": "int", "BIGINT": "bigint", "BOOLEAN": "boolean",
+         "DATE": "date", "TIMESTAMP": "timestamp", "JSON": "string"}
+
+
+def _spark_schema(t) -> str:
+    return ", ".join(f"`{c.name}` {_TYPE[c.type]}" for c in t.columns)
