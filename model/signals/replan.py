@@ -3,10 +3,10 @@
 * ``reorder`` / ``demand_shift`` (surge) → a purchase-order proposal for that SKU: order up to the
   base-stock level over lead time + review period, in whole case packs and at least the MOQ.
 * ``competitor_price`` → the SKU's price re-optimised on its ladder by the pricing program
-  (:func:`model.pricing.best_ladder_price`) with the demand response re-anchored at the new competitor price.
+  (:func:`model.pricing.program.best_ladder_price`) with the demand response re-anchored at the new competitor price.
 * ``slow_mover`` → a markdown on the price ladder.
 * ``workload`` / ``backlog`` → extra shifts for the day from the shift-cover program
-  (:func:`model.workforce.solve_shift_cover`) over the hourly gap.
+  (:func:`model.workforce.shift_cover.solve_shift_cover`) over the hourly gap.
 
 Guardrails decide the status: inside them an action is ``auto-approved``, beyond them ``proposed``.
 """
@@ -91,7 +91,7 @@ def _ladder(list_price: float, lo: float = 0.7, hi: float = 1.15, steps: int = 1
 
 
 def price_changes(con, signals: list[Signal], g: Guardrails, cfg: SignalsConfig) -> list[Action]:
-    from model.pricing import best_ladder_price
+    from model.pricing.program import best_ladder_price
     skus = [s.subject for s in signals]
     sk = _sku_rows(con, skus)
     el = _elasticities(con, skus)
@@ -133,7 +133,7 @@ def _price_status(change_pct: float, g: Guardrails) -> str:
 def staffing_changes(signals: list[Signal], g: Guardrails) -> list[Action]:
     """Extra hours for the day: cover the hourly gap (spread over the 8:00–20:00 operating window) with
     4-hour and 8-hour shifts at minimum total hours via the shift-cover program."""
-    from model.workforce import solve_shift_cover
+    from model.workforce.shift_cover import solve_shift_cover
     out = []
     hours = list(range(8, 20))
     shifts = {f"{h:02d}:00+{n}h": [p for p in range(h, h + n) if p in hours]
