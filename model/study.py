@@ -51,7 +51,7 @@ class StudyResult:
         return {
             "scenario": self.scenario.name, "run_id": self.run_id, "out_dir": str(self.out_dir),
             "stage_seconds": self.provenance.get("stage_seconds", {}),
-            "data_quality": self.data_quality,
+            "data_quality": {k: v for k, v in self.data_quality.items() if k != "lineage"},
             "stages": {k: v.summary for k, v in self.stages.items()},
             "report": self.report,
         }
@@ -117,25 +117,21 @@ def build_ssot(scn: Scenario, out_root: Path, scenario_dir: Path | None, progres
 
 
 def data_quality(con, ingest_result) -> dict:
+    """Lineage per batch, quarantine counts by kind × reason, table row counts and the data fingerprint."""
     totals = getattr(ingest_result, "totals", None)
     if totals is not None and not isinstance(totals, dict):
-        totals = totals.__dict__ if hasattr(totals, "__dict__") else dict(totals)
-    by_kind = con.execute(
-        "SELECT kind, sum(rows_read), sum(accepted), sum(quarantined), sum(unchanged), count(*) "
-        "FROM lineage GROUP BY kind ORDER BY kind").fetchall()
-    reasons = con.execute(
-        "SELECT kind, reason, count(*) FROM quarantine GROUP BY kind, reason ORDER BY 3 DESC LIMIT 50").fetchall()
+        totals = dict(vars(totals))
+    lineage = con.execute(
+        "SELECT kind, source, rows_read, accepted, quarantined, unchanged, status FROM lineage "
+        "ORDER BY started_at, batch_id").df()
+    quarantine = con.execute(
+        "SELECT kind, reason, count(*) AS rows FROM quarantine GROUP BY kind, reason ORDER BY 3 DESC, 1, 2").df()
     rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("sku", "location", "sales", "inventory", "purchase_orders", "shipments",
                       "competitor_prices", "staff", "traffic")}
-    return {
-        "this_run": totals,
-        "lineage_by_kind": [dict(zip(("kind", "rows_read", "accepted", "quarantined", "unchanged", "batches"), r))
-                            for r in by_kind],
-        "quarantine_reasons": [{"kind": k, "reason": r, "rows": n} for k, r, n in reasons],
-        "table_rows": rows,
-        "fingerprint": ssot_store.data_fingerprint(con),
-    }
+    return {"this_run": totals, "lineage": lineage.to_dict(orient="records"),
+            "quarantine": quarantine.to_dict(orient="records"), "table_rows": rows,
+            "fingerprint": ssot_store.data_fingerprint(con)}
 
 
 # ----------------------------------------------------------------------------------------- chain
@@ -241,11 +237,8 @@ def run_study(scn: Scenario, out_root: Path = Path("out"), quiet: bool = False,
 
 def to_report(result: StudyResult):
     from reports.data import StudyReport
-    return StudyReport(
-        scenario=result.scenario.name, scenario_config=result.scenario.model_dump(mode="json"),
-        provenance=result.provenance, data_quality=result.data_quality,
-        stages={k: {"tables": v.tables, "summary": v.summary} for k, v in result.stages.items()},
-    )
+    return StudyReport(scenario_name=result.scenario.name, scenario=result.scenario.model_dump(mode="json"),
+                       provenance=result.provenance, data_quality=result.data_quality, stages=result.stages)
 
 
 def render_report(result: StudyResult) -> dict:
