@@ -1,0 +1,116 @@
+"""Ingest throughput and peak memory against DuckDB's own CSV load of the same file.
+
+    python benchmarks/ingest.py [--rows 5000000] [--workdir DIR] [--memory-limit 1GB]
+
+1. Generates a sales CSV of ``--rows`` lines (deterministic: every value is a function of the line index;
+   one line in 100,000 carries a non-numeric quantity, so quarantine is exercised) plus the ``sku``
+   (50,000) and ``location`` (20) files it references.
+2. Runs, each in its own fresh process with the same DuckDB memory limit and a fresh store file:
+   * ``raw``    — ``CREATE TABLE sales AS SELECT * FROM read_csv(file)`` (DuckDB's sniffer, no checks);
+   * ``ingest`` — :func:`model.ssot.ingest.ingest_file` (map, validate, quarantine, upsert, lineage).
+3. Prints rows/s of both, the ratio ingest / raw, and each process's peak resident memory
+   (``ru_maxrss`` of the child: DuckDB allocates outside Python, so tracemalloc would not see it).
+Goal (issue 2): ratio ≥ 0.5 and peak memory < 2 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+N_SKUS, N_LOCATIONS, BAD_EVERY = 50_000, 20, 100_000
+
+
+def generate(workdir: Path, rows: int) -> dict[str, Path]:
+    """Write sales.csv (``rows`` lines), sku.csv and location.csv; returns their paths."""
+    files = {k: workdir / f"{k}.csv" for k in ("sales", "sku", "location")}
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 'SKU' || lpad(i::VARCHAR, 5, '0') AS sku_id, 'item ' || i AS name, "
+                f"round(1 + (i % 97) * 0.37, 2) AS unit_cost FROM range({N_SKUS}) t(i)) "
+                f"TO '{files['sku']}' (HEADER)")
+    con.execute(f"COPY (SELECT 'L' || i AS location_id, CASE WHEN i = 0 THEN 'web' ELSE 'store' END AS type "
+                f"FROM range({N_LOCATIONS}) t(i)) TO '{files['location']}' (HEADER)")
+    con.execute(
+        f"COPY (SELECT 'O' || (i // 3) AS order_id, i % 3 AS line_no, "
+        f"strftime(TIMESTAMP '2023-01-01' + to_seconds(i * 6), '%Y-%m-%d %H:%M:%S') AS ts, "
+        f"'SKU' || lpad(((i * 7919) % {N_SKUS})::VARCHAR, 5, '0') AS sku_id, 'L' || (i % {N_LOCATIONS}) AS location_id, "
+        f"CASE WHEN i % {BAD_EVERY} = 99 THEN 'n/a' ELSE (1 + i % 5)::VARCHAR END AS units, "
+        f"round(2 + (i % 1000) * 0.01, 2) AS unit_price, (i % 10 = 0) AS promo "
+        f"FROM range({rows}) t(i)) TO '{files['sales']}' (HEADER)")
+    con.close()
+    return files
+
+
+def child_raw(files: dict[str, Path], db: Path, memory_limit: str) -> dict:
+    con = duckdb.connect(str(db))
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    t0 = time.perf_counter()
+    con.execute(f"CREATE TABLE sales AS SELECT * FROM read_csv('{files['sales']}')")
+    seconds = time.perf_counter() - t0
+    rows = con.execute("SELECT count(*) FROM sales").fetchone()[0]
+    con.close()
+    return {"seconds": seconds, "rows": rows}
+
+
+def child_ingest(files: dict[str, Path], db: Path, memory_limit: str) -> dict:
+    sys.path.insert(0, str(REPO))
+    from model.ssot.ingest import configure, ingest_file
+    from model.ssot.store import open_store
+
+    con = open_store(db)
+    configure(con, memory_limit)
+    ingest_file(con, files["location"], "location")
+    ingest_file(con, files["sku"], "sku")
+    t0 = time.perf_counter()
+    r = ingest_file(con, files["sales"], "sales")
+    seconds = time.perf_counter() - t0
+    con.close()
+    return {"seconds": seconds, "rows": r.rows_read, **r.summary()}
+
+
+def run_child(mode: str, workdir: Path, memory_limit: str) -> dict:
+    """Run one measurement in a fresh process; its JSON line carries its own ru_maxrss."""
+    out = subprocess.run([sys.executable, __file__, "--child", mode, "--workdir", str(workdir),
+                          "--memory-limit", memory_limit], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--memory-limit", default="1GB")
+    ap.add_argument("--child", choices=("raw", "ingest"), default=None)
+    args = ap.parse_args()
+    if args.child:
+        files = {k: args.workdir / f"{k}.csv" for k in ("sales", "sku", "location")}
+        fn = child_raw if args.child == "raw" else child_ingest
+        res = fn(files, args.workdir / f"{args.child}.duckdb", args.memory_limit)
+        res["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(res))
+        return
+    with tempfile.TemporaryDirectory(prefix="scaleplan-bench-", dir=args.workdir) as tmp:
+        workdir = Path(tmp)
+        t0 = time.perf_counter()
+        generate(workdir, args.rows)
+        size_mb = (workdir / "sales.csv").stat().st_size / 2**20
+        print(f"generated {args.rows:,} lines ({size_mb:,.0f} MiB) in {time.perf_counter() - t0:.1f} s")
+        raw = run_child("raw", workdir, args.memory_limit)
+        ing = run_child("ingest", workdir, args.memory_limit)
+    raw_rps, ing_rps = raw["rows"] / raw["seconds"], ing["rows"] / ing["seconds"]
+    print(f"duckdb read_csv → table : {raw['seconds']:7.2f} s  {raw_rps:12,.0f} rows/s  peak RSS {raw['maxrss_mb']:7.0f} MB")
+    print(f"scaleplan ingest_file   : {ing['seconds']:7.2f} s  {ing_rps:12,.0f} rows/s  peak RSS {ing['maxrss_mb']:7.0f} MB")
+    print(f"ratio ingest / raw      : {ing_rps / raw_rps:.2f}   (goal ≥ 0.50; peak memory goal < 2048 MB)")
+    print(json.dumps({"raw": raw, "ingest": ing, "ratio": ing_rps / raw_rps}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Map and validate a batch in DuckDB SQL, set-based (no Python loop over rows).
+
+The source is a DuckDB table expression (``read_csv(...)``, ``read_parquet(...)``, a query);
+``row_number() OVER ()`` over it, with insertion order preserved, is the 1-based data row of the file.
+This module
+
+1. resolves where each canonical column comes from (rename, derive, constant, identity) and refuses the
+   file when a required column has no source or a source column maps to nothing;
+2. builds ``stage`` in ONE pass over the source: ``_row``, every canonical column parsed / cast /
+   converted, and ``_ok`` — false when any row rule fails: a required value missing, a wrong type, an
+   unparseable date, a non-finite number, a value outside ``[min, max]`` or not an allowed value
+   (:mod:`model.ssot.schema`), or a reference absent from its dimension table as it stands inside the
+   batch's transaction (so a manifest's earlier files count);
+3. finds duplicate natural keys among the ``_ok`` rows: the first row with a key is kept, every later
+   row with that key is quarantined, naming the kept row;
+4. gives the quarantine detail (row, field, raw value, reason, whole row as JSON) by re-reading only the
+   failed rows.
+
+Reasons start with a code: ``missing``, ``bad_type``, ``bad_date``, ``out_of_range``, ``not_allowed``,
+``unknown_reference``, ``duplicate_key``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from model.ssot.connectors import Source, short_error
+from model.ssot.connectors import quote_ident as qi
+from model.ssot.connectors import quote_str as qs
+from model.ssot.mapping import IngestError, Mapping
+from model.ssot.schema import Column, Table
+
+INFER_TYPES = ("BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP")
+NUMERIC = ("DOUBLE", "INTEGER", "BIGINT")
+TEXT_PREFIX = "__text__"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a batch maps: the source, each canonical column's raw SQL (None if absent), and the inferred
+    types of text columns used in derive expressions."""
+
+    source: Source
+    raw: dict[str, str | None]
+    typed_sources: dict[str, str]
+
+
+def _derive_refs(mapping: Mapping, source_cols: tuple[str, ...]) -> set[str]:
+    return {s for s in source_cols for expr in mapping.derive.values() if qi(s) in expr}
+
+
+def _literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return qs(str(value))
+
+
+def _check_sources(table: Table, mapping: Mapping, source_cols: tuple[str, ...], label: str) -> None:
+    missing_src = {c: s for c, s in mapping.columns.items() if s not in source_cols}
+    if missing_src:
+        pairs = ", ".join(f"{c} <- {s!r}" for c, s in missing_src.items())
+        raise IngestError(f"{label}: mapping {mapping.origin} renames {pairs}, but the file has no such column "
+                          f"(columns: {', '.join(source_cols)})")
+    provided = set(mapping.columns) | set(mapping.derive) | set(mapping.constants) | (
+        set(source_cols) & set(table.column_names))
+    required = [c.name for c in table.columns if (c.required or c.name in table.key) and c.name not in provided]
+    if required:
+        raise IngestError(f"{label}: missing required column(s) {', '.join(required)} for {table.name!r}: expected "
+                          f"source column(s) with these names or a mapping entry (file columns: "
+                          f"{', '.join(source_cols)})")
+    identity = {s for s in source_cols if s in table.column_names and not mapping.source_of(s)}
+    used = set(mapping.columns.values()) | _derive_refs(mapping, source_cols) | identity
+    extra = [s for s in source_cols if s not in used]
+    if extra and mapping.extra_columns == "error":
+        raise IngestError(f"{label}: column(s) {', '.join(extra)} map to nothing in {table.name!r}; map them in the "
+                          f"mapping, or set 'extra_columns: ignore' to drop them")
+
+
+def infer_types(con: duckdb.DuckDBPyConnection, read_sql: str, cols: set[str], label: str) -> dict[str, str]:
+    """Type of each text column: the first of INFER_TYPES that every non-empty value casts to (whole
+    column, one scan), else VARCHAR. Derive expressions see these columns with these types."""
+    if not cols:
+        return {}
+    order = sorted(cols)
+    aggs = [f"count(*) FILTER (WHERE {qi(c)} IS NOT NULL AND TRY_CAST({qi(c)} AS {t}) IS NULL)"
+            for c in order for t in INFER_TYPES]
+    aggs += [f"count({qi(c)})" for c in order]
+    try:
+        row = con.execute(f"SELECT {', '.join(aggs)} FROM {read_sql}").fetchone()
+    except duckdb.Error as e:
+        raise IngestError(f"{label}: cannot read the file (truncated or garbled?): {short_error(e)}") from None
+    out = {}
+    for i, c in enumerate(order):
+        fails = row[i * len(INFER_TYPES):(i + 1) * len(INFER_TYPES)]
+        nonnull = row[len(order) * len(INFER_TYPES) + i]
+        out[c] = next((t for t, f in zip(INFER_TYPES, fails) if f == 0 and nonnull), "VARCHAR")
+    return out
+
+
+def plan_columns(con, table: Table, mapping: Mapping, source: Source, label: str) -> Plan:
+    """Check the file's columns against the table and mapping; say where every canonical column comes from."""
+    _check_sources(table, mapping, source.columns, label)
+    refs = _derive_refs(mapping, source.columns) if source.format != "parquet" else set()
+    typed = {c: t for c, t in infer_types(con, source.read_sql, refs, label).items() if t != "VARCHAR"}
+
+    def src(name: str) -> str:
+        return qi(TEXT_PREFIX + name) if name in typed else qi(name)
+
+    raw: dict[str, str | None] = {}
+    for c in table.column_names:
+        if c in mapping.columns:
+            raw[c] = src(mapping.columns[c])
+        elif c in mapping.derive:
+            raw[c] = f"({mapping.derive[c]})"
+        elif c in mapping.constants:
+            raw[c] = _literal(mapping.constants[c])
+        else:
+            raw[c] = src(c) if c in source.columns else None
+    return Plan(source=source, raw=raw, typed_sources=typed)
+
+
+def scope_sql(plan: Plan, record: bool = False) -> str:
+    """``_row`` + the source columns (derive inputs typed, their text kept under a private name);
+    with ``record`` also the whole source row as JSON (``__record``)."""
+    extra = ", to_json(r) AS __record" if record else ""
+    if not plan.typed_sources:
+        return f"SELECT row_number() OVER () AS _row, *{extra} FROM {plan.source.read_sql} r"
+    replace = ", ".join(f"TRY_CAST({qi(c)} AS {t}) AS {qi(c)}" for c, t in plan.typed_sources.items())
+    texts = ", ".join(f"{qi(c)} AS {qi(TEXT_PREFIX + c)}" for c in plan.typed_sources)
+    return f"SELECT row_number() OVER () AS _row, * REPLACE ({replace}), {texts}{extra} FROM {plan.source.read_sql} r"
+
+
+def _value_sql(col: Column, raw: str, mapping: Mapping) -> str:
+    """Canonical value of ``col`` from its raw expression: parse / cast / convert (NULL when impossible)."""
+    text = f"CAST({raw} AS VARCHAR)"
+    if col.name in mapping.parse:
+        fmts = "[" + ", ".join(qs(f) for f in mapping.parse[col.name]) + "]"
+        parsed = f"TRY_STRPTIME({text}, {fmts})"
+        return f"CAST({parsed} AS DATE)" if col.type == "DATE" else parsed
+    if col.type == "VARCHAR":
+        return f"NULLIF({text}, '')"
+    if col.type not in NUMERIC:
+        return f"TRY_CAST({raw} AS {col.type})"
+    num = f"TRY_CAST({raw} AS DOUBLE)"
+    if col.name in mapping.convert:
+        m, a = mapping.convert[col.name]
+        num = f"({num} * {m!r} + {a!r})"
+    if col.type == "DOUBLE":
+        return num
+    return f"(CASE WHEN {num} = trunc({num}) THEN TRY_CAST({num} AS {col.type}) END)"
+
+
+def mapped_sql(table: Table, plan: Plan, mapping: Mapping, record: bool = False) -> str:
+    """``_row`` + per present canonical column ``c``: its raw value ``c__raw`` and canonical value ``c``."""
+    parts = ["_row", "__record"] if record else ["_row"]
+    for c in table.columns:
+        raw = plan.raw[c.name]
+        if raw is None:
+            parts.append(f"CAST(NULL AS {c.type}) AS {qi(c.name)}")
+        else:
+            parts += [f"{raw} AS {qi(c.name + '__raw')}", f"{_value_sql(c, raw, mapping)} AS {qi(c.name)}"]
+    return f"SELECT {', '.join(parts)} FROM ({scope_sql(plan, record)}) s"
+
+
+def _column_rules(table: Table, c: Column, mapping: Mapping) -> list[tuple[str, str, str]]:
+    v, text = qi(c.name), f"coalesce(CAST({qi(c.name + '__raw')} AS VARCHAR), '')"
+    rules = []
+    if c.required or c.name in table.key:
+        rules.append((c.name, f"{v} IS NULL AND {text} = ''", f"missing: {c.name} is required"))
+    if c.name in mapping.parse:
+        fmts = " or ".join(repr(f) for f in mapping.parse[c.name])
+        rules.append((c.name, f"{v} IS NULL AND {text} <> ''", f"bad_date: {c.name} does not match {fmts}"))
+    else:
+        what = "a whole number" if c.type in ("INTEGER", "BIGINT") else c.type
+        rules.append((c.name, f"{v} IS NULL AND {text} <> ''", f"bad_type: {c.name} expected {what}"))
+    if c.type == "DOUBLE":
+        rules.append((c.name, f"NOT isfinite({v})", f"bad_type: {c.name} is not a finite number"))
+    if c.min is not None:
+        rules.append((c.name, f"{v} < {c.min!r}", f"out_of_range: {c.name} below minimum {c.min:g}"))
+    if c.max is not None:
+        rules.append((c.name, f"{v} > {c.max!r}", f"out_of_range: {c.name} above maximum {c.max:g}"))
+    if c.allowed:
+        rules.append((c.name, f"{v} NOT IN ({', '.join(qs(a) for a in c.allowed)})",
+                      f"not_allowed: {c.name} must be one of {' | '.join(c.allowed)}"))
+    return rules
+
+
+def row_rules(table: Table, plan: Plan, mapping: Mapping) -> list[tuple[str, str, str]]:
+    """(field, SQL condition flagging a problem, reason) for every rule of every present column,
+    references to dimension tables included."""
+    rules = [r for c in table.columns if plan.raw[c.name] is not None for r in _column_rules(table, c, mapping)]
+    for fk in table.foreign_keys:
+        if plan.raw[fk.column] is not None:
+            v = qi(fk.column)
+            rules.append((fk.column, f"{v} IS NOT NULL AND {v} NOT IN (SELECT {qi(fk.ref_column)} FROM {fk.ref_table})",
+                          f"unknown_reference: {fk.column} not found in {fk.ref_table}.{fk.ref_column}"))
+    return rules
+
+
+def check_derive(con, plan: Plan, mapping: Mapping, label: str) -> None:
+    """Bind every derive expression once (LIMIT 0) so a wrong one is named before the batch runs."""
+    for col, expr in mapping.derive.items():
+        try:
+            con.execute(f"SELECT {expr} FROM ({scope_sql(plan)}) s LIMIT 0")
+        except duckdb.Error as e:
+            types = ", ".join(f"{c}: {t}" for c, t in plan.typed_sources.items()) or "all VARCHAR"
+            raise IngestError(f"{label}: mapping {mapping.origin}: derive.{col} = {expr!r} is not valid SQL over the "
+                              f"source columns (typed: {types}): {short_error(e)}") from None
+
+
+def build_stage(con, table: Table, plan: Plan, mapping: Mapping, stage: str, label: str) -> int:
+    """``stage``: ``_row``, every canonical column, ``_ok`` (no row rule fails). Returns rows read."""
+    bad = " OR ".join(f"coalesce({cond}, false)" for _, cond, _ in row_rules(table, plan, mapping)) or "false"
+    cols = ", ".join(qi(c) for c in table.column_names)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _row, {cols}, NOT ({bad}) AS _ok "
+                    f"FROM ({mapped_sql(table, plan, mapping)}) m")
+    except duckdb.InvalidInputException as e:
+        raise IngestError(f"{label}: cannot read as {plan.source.format} (truncated or garbled?): "
+                          f"{short_error(e)}") from None
+    except duckdb.Error as e:
+        raise IngestError(f"{label}: mapping {mapping.origin} failed while evaluating rows (use TRY_CAST in derive "
+                          f"expressions): {short_error(e)}") from None
+    n = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+    if n == 0:
+        raise IngestError(f"{label}: no data rows (only a header)")
+    return n
+
+
+def find_duplicates(con, table: Table, stage: str, dups: str) -> int:
+    """``dups`` (_row, first_row): ``_ok`` rows whose natural key repeats an earlier ``_ok`` row."""
+    keys = ", ".join(qi(k) for k in table.key)
+    on = " AND ".join(f"g.{qi(k)} = d.{qi(k)}" for k in table.key)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {dups} AS WITH good AS (SELECT _row, {keys} FROM {stage} WHERE _ok), "
+        f"d AS (SELECT {keys}, min(_row) AS first_row FROM good GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT g._row, d.first_row FROM good g JOIN d ON {on} WHERE g._row <> d.first_row")
+    return con.execute(f"SELECT count(*) FROM {dups}").fetchone()[0]
+
+
+def problems_sql(table: Table, plan: Plan, mapping: Mapping, stage: str, dups: str) -> str:
+    """SELECT _row, field, value, reason, record — one row per problem of every quarantined row."""
+    key_label = ", ".join(table.key)
+    key_value = " || ', ' || ".join(f"coalesce(CAST({qi(k)} AS VARCHAR), '')" for k in table.key)
+    branches = [f"SELECT _row, {qs(f)} AS field, CAST({qi(f + '__raw')} AS VARCHAR) AS value, {qs(r)} AS reason, "
+                f"__record FROM bad WHERE coalesce({cond}, false)"
+                for f, cond, r in row_rules(table, plan, mapping)]
+    branches.append(f"SELECT _row, {qs(key_label)}, {key_value}, 'duplicate_key: same ({key_label}) as row ' || "
+                    f"first_row || ' (kept)', __record FROM bad JOIN {dups} USING (_row)")
+    return (f"WITH bad AS MATERIALIZED (SELECT * FROM ({mapped_sql(table, plan, mapping, record=True)}) m "
+            f"WHERE _row IN (SELECT _row FROM {stage} WHERE NOT _ok UNION ALL SELECT _row FROM {dups})) "
+            + " UNION ALL ".join(branches))
