@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.pricing.instance import PricingInstance, subset
+from model.pricing.instance import PricingInstance, infeasibility_reason, subset
 from model.pricing.program import solve_program
 from solvers import InfeasibleModelError, SolveOptions
 
@@ -150,20 +150,6 @@ class PlanSolution:
         ok = self.choice[:, 0] >= 0
         lo, up = self.lower[ok].sum(), self.upper[ok].sum()
         return float((up - lo) / max(abs(lo), 1e-9)) if ok.any() else 0.0
-
-
-def infeasibility_reason(inst: PricingInstance, u: int) -> str:
-    """Name the constraint families that leave unit ``u`` without any plan."""
-    members = inst.unit_of == u
-    valid = np.isfinite(inst.ladder[u])[None, None, :]
-    per_week = lambda ok: (ok & valid).all(axis=0).any(axis=1).all()  # every week keeps some slot
-    if not per_week(inst.ok_margin[members]):
-        return "margin_floor"
-    if not per_week(inst.ok_index[members]):
-        return "competitor_index"
-    if not per_week(inst.ok_margin[members] & inst.ok_index[members]):
-        return "margin_floor+competitor_index"
-    return "max_change+" + ("price_family" if members.sum() > 1 else "margin_floor/competitor_index")
 
 
 def solve_decomposed(inst: PricingInstance, rel_gap: float = 0.005, time_limit_s: float = 60.0) -> PlanSolution:

@@ -75,6 +75,12 @@ class PricingInstance:
         per_unit = p - self.cost[:, None, None] if self.objective == "margin" else p
         return per_unit * self.units
 
+    def bad_weeks(self) -> np.ndarray:
+        """[U,T] weeks in which no ladder price of the unit meets every per-price rule for all members."""
+        S, T, K = self.shape
+        blocked = (self.membership() @ (~self.allowed()).reshape(S, -1)).reshape(-1, T, K) > 0
+        return (blocked | ~np.isfinite(self.ladder)[:, None, :]).all(axis=2)
+
     def allowed(self) -> np.ndarray:
         """[S,T,K] ladder choices meeting every per-price rule (valid slot, margin floor, index band)."""
         valid = np.isfinite(self.sku_prices())[:, None, :]
@@ -201,3 +207,17 @@ def subset(inst: PricingInstance, units: np.ndarray) -> PricingInstance:
         ok_margin=inst.ok_margin[s], ok_index=inst.ok_index[s], compat=inst.compat[units],
         first_ok=inst.first_ok[units], stock=inst.stock[s], clear_units=inst.clear_units[s],
         clear_week=inst.clear_week, penalty=inst.penalty[s], held=inst.held[s], objective=inst.objective)
+
+
+def infeasibility_reason(inst: PricingInstance, u: int) -> str:
+    """Name the constraint families that leave unit ``u`` without any plan."""
+    members = inst.unit_of == u
+    valid = np.isfinite(inst.ladder[u])[None, None, :]
+    per_week = lambda ok: (ok & valid).all(axis=0).any(axis=1).all()  # every week keeps some slot
+    if not per_week(inst.ok_margin[members]):
+        return "margin_floor"
+    if not per_week(inst.ok_index[members]):
+        return "competitor_index"
+    if not per_week(inst.ok_margin[members] & inst.ok_index[members]):
+        return "margin_floor+competitor_index"
+    return "max_change+" + ("price_family" if members.sum() > 1 else "margin_floor/competitor_index")

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
-from model.pricing.instance import PricingInstance
-from solvers import SolveOptions, SolveResult, solve_or_explain
+from model.pricing.instance import PricingInstance, infeasibility_reason
+from solvers import InfeasibleModelError, SolveOptions, SolveResult, solve_or_explain
 
 
 def add_choice_variables(m: pyo.ConcreteModel, inst: PricingInstance) -> None:
@@ -142,6 +142,12 @@ def solve_program(inst: PricingInstance, options: SolveOptions | None = None) ->
 
     Raises :class:`solvers.InfeasibleModelError` naming the constraint families when no plan exists.
     """
+    no_price = {}
+    for u in np.flatnonzero(inst.bad_weeks().any(axis=1)):
+        reason = infeasibility_reason(inst, u)
+        no_price[reason] = no_price.get(reason, 0) + 1
+    if no_price:  # no ladder price meets the per-price rules in some week: name them, not the choice row
+        raise InfeasibleModelError("pricing", no_price)
     m = build_pricing_model(inst)
     res = solve_or_explain(m, options or SolveOptions(time_limit_s=60, mip_rel_gap=1e-6))
     return extract_choice(m, inst), res

@@ -1,0 +1,175 @@
+"""The multi-week pricing program: each constraint family on its own, and the decomposition (DP +
+Lagrangian + polish) against the Pyomo/HiGHS program it solves."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.pricing.decompose import Decomposition, chain_dp, solve_decomposed
+from model.pricing.instance import make_instance
+from model.pricing.plan import plan_frame, plan_prices
+from model.pricing.program import solve_program
+from scenarios.schema.pricing import PricingConfig
+
+WIDE = dict(min_margin=-0.99, competitor_index_min=0.01, competitor_index_max=100.0, max_weekly_change=5.0,
+            ladder_min=-0.5, ladder_max=0.5, ladder_steps=21, price_endings=[], horizon_weeks=4, clearance_week=4)
+
+
+def frames(n_weeks=4, **sku):
+    row = {"sku_id": "A", "unit_cost": 5.0, "list_price": 10.0, "current_price": 10.0, "elasticity": -2.0} | sku
+    skus = pd.DataFrame([row])
+    weeks = pd.DataFrame({"sku_id": "A", "week_start": np.arange(n_weeks), "base_units": 100.0})
+    return skus, weeks
+
+
+def both(skus, weeks, cfg):
+    """Plan by decomposition and by the Pyomo program; assert they reach the same objective."""
+    inst = make_instance(skus, weeks, cfg)
+    sol = solve_decomposed(inst, rel_gap=1e-9)
+    choice, res = solve_program(inst)
+    assert sol.lower.sum() == pytest.approx(res.objective, rel=1e-6, abs=1e-6)
+    return inst, plan_frame(inst, sol)
+
+
+def test_unconstrained_weeks_pick_closed_form_price():
+    # e = −2, c = 5 ⇒ p* = 2c = 10 (on the ladder): every week keeps 10
+    inst, plan = both(*frames(), PricingConfig(**WIDE))
+    assert np.allclose(plan["price"], 10.0)
+    assert (plan["binding"] == "none").all()
+
+
+def test_margin_floor():
+    cfg = PricingConfig(**WIDE | {"min_margin": 0.6})     # (p − 5)/p ≥ 0.6 ⇒ p ≥ 12.5
+    inst, plan = both(*frames(), cfg)
+    assert np.allclose(plan["price"], 12.5)
+    assert ((plan["price"] - 5) / plan["price"] >= 0.6 - 1e-9).all()
+    assert (plan["binding"] == "margin_floor").all()
+
+
+def test_competitor_index_band():
+    skus, weeks = frames()
+    weeks["competitor_price"] = 8.0                      # p/8 ≤ 1.1 ⇒ p ≤ 8.8 → ladder 8.5
+    cfg = PricingConfig(**WIDE | {"competitor_index_min": 0.9, "competitor_index_max": 1.1})
+    inst, plan = both(skus, weeks, cfg)
+    assert np.allclose(plan["price"], 8.5)
+    assert plan["price_index"].between(0.9, 1.1).all()
+    assert (plan["binding"] == "competitor_index").all()
+
+
+def test_max_weekly_change_walks_gradually():
+    # optimum 10, current price 14: 5 % steps down, never more than 5 % a week
+    skus, weeks = frames(n_weeks=8, current_price=14.0)
+    cfg = PricingConfig(**WIDE | {"max_weekly_change": 0.05, "horizon_weeks": 8, "clearance_week": 8})
+    inst, plan = both(skus, weeks, cfg)
+    p = np.concatenate([[14.0], plan["price"].to_numpy()])
+    assert (np.abs(np.diff(p)) <= 0.05 * p[:-1] + 1e-9).all()
+    assert p[-1] == pytest.approx(10.0)
+    assert plan["binding"].iloc[0] == "max_change"
+
+
+def test_inventory_coupling():
+    # 4 weeks × 100 units at p = 10; only 250 units in stock: raise prices until Σ q ≤ 250
+    skus, weeks = frames(stock=250.0, clearance=False)
+    cfg = PricingConfig(**WIDE | {"stock_limited": "all"})
+    inst, plan = both(skus, weeks, cfg)
+    assert plan["expected_units"].sum() <= 250 + 1e-6
+    assert plan["expected_units"].sum() >= 200               # not far below: one ladder step of slack at most
+    assert (plan["price"] > 10).any() and (plan["binding"] == "inventory").all()
+
+
+def test_price_family_shares_one_price():
+    skus = pd.DataFrame({"sku_id": ["A", "B"], "unit_cost": [5.0, 5.0], "list_price": [10.0, 10.0],
+                         "current_price": [10.0, 10.0], "elasticity": [-1.5, -4.0], "family": ["F", "F"]})
+    weeks = pd.DataFrame({"sku_id": np.repeat(["A", "B"], 4), "week_start": np.tile(np.arange(4), 2),
+                          "base_units": 100.0})
+    inst, plan = both(skus, weeks, PricingConfig(**WIDE))
+    wide = plan.pivot(index="week_start", columns="sku_id", values="price")
+    assert (wide["A"] == wide["B"]).all()
+    # the family price maximises the joint margin over the ladder
+    L = inst.ladder[0][np.isfinite(inst.ladder[0])]
+    joint = sum((L - 5) * 100 * (L / 10) ** e for e in (-1.5, -4.0))
+    assert wide["A"].iloc[0] == pytest.approx(L[np.argmax(joint)])
+    assert set(plan["binding"]) <= {"price_family", "none"} and (plan["binding"] == "price_family").any()
+
+
+def test_markdown_clears_flagged_stock_by_target():
+    # 300 units of a slow mover, 50/week at the current price; free optimum is the top of the ladder (e = −1.3)
+    # where it sells ~30/week. Clearing 90 % within 3 weeks needs 90/week, i.e. a price near 6.4 (cost 6).
+    flagged = dict(n_weeks=4, stock=300.0, elasticity=-1.3, unit_cost=6.0)
+    cfg = PricingConfig(**WIDE | {"horizon_weeks": 4, "clearance_week": 3, "clearance_share": 0.9,
+                                  "markdown_min_margin": 0.0, "stock_limited": "flagged"})
+    skus, weeks = frames(clearance=True, **flagged)
+    weeks["base_units"] = [50.0, 50.0, 50.0, 10.0]             # little demand is left after the target
+    inst, plan = both(skus, weeks, cfg)
+    assert plan["expected_units"].iloc[:3].sum() >= 0.9 * 300 - 1e-6
+    assert plan["expected_units"].sum() <= 300 + 1e-6
+    assert (plan["price"] >= 6.0).all()                         # markdown floor: never below cost
+    assert (plan["binding"].iloc[:3] == "markdown_clearance").all()
+    skus, weeks = frames(clearance=False, **flagged)
+    weeks["base_units"] = [50.0, 50.0, 50.0, 10.0]
+    _, unflagged = both(skus, weeks, cfg)
+    assert unflagged["expected_units"].iloc[:3].sum() < 0.5 * 300  # without the flag it would not clear
+    assert plan["price"].iloc[:3].max() < unflagged["price"].iloc[:3].min()
+
+
+def test_chain_dp_matches_enumeration():
+    rng = np.random.default_rng(0)
+    R = rng.normal(size=(5, 3, 4))
+    compat = rng.random((5, 4, 4)) < 0.6
+    first = rng.random((5, 4)) < 0.7
+    choice, value = chain_dp(R, compat, first)
+    for u in range(5):
+        best = -np.inf
+        for a in range(4):
+            for b in range(4):
+                for c in range(4):
+                    if first[u, a] and compat[u, a, b] and compat[u, b, c]:
+                        best = max(best, R[u, 0, a] + R[u, 1, b] + R[u, 2, c])
+        assert value[u] == pytest.approx(best)
+        if np.isfinite(best):
+            assert R[u, [0, 1, 2], choice[u]].sum() == pytest.approx(best)
+
+
+def random_catalogue(seed, n=24, n_weeks=6):
+    rng = np.random.default_rng(seed)
+    lp = rng.uniform(8, 30, n)
+    skus = pd.DataFrame({"sku_id": [f"S{i}" for i in range(n)], "unit_cost": lp * rng.uniform(0.3, 0.7, n),
+                         "list_price": lp, "current_price": lp, "elasticity": rng.uniform(-4, -1.2, n),
+                         "family": [f"F{i // 3}" if i < 9 else None for i in range(n)],
+                         "stock": rng.uniform(50, 400, n), "clearance": rng.random(n) < 0.3})
+    skus.loc[skus["family"].notna(), ["list_price", "current_price"]] = 20.0
+    weeks = pd.DataFrame({"sku_id": np.repeat(skus["sku_id"], n_weeks), "week_start": np.tile(np.arange(n_weeks), n),
+                          "base_units": rng.uniform(10, 60, n * n_weeks)})
+    weeks["competitor_price"] = np.repeat(skus["list_price"].to_numpy(), weeks.shape[0] // n) * rng.uniform(
+        0.95, 1.05, len(weeks))
+    cfg = PricingConfig(horizon_weeks=weeks["week_start"].nunique(), clearance_week=4, stock_limited="all",
+                        min_margin=0.1, competitor_index_min=0.8, competitor_index_max=1.2)
+    return skus, weeks, cfg
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_decomposition_bounds_bracket_the_program_optimum(seed):
+    skus, weeks, cfg = random_catalogue(seed)
+    inst = make_instance(skus, weeks, cfg)
+    st = Decomposition(inst).run()
+    choice, res = solve_program(inst)
+    assert st.lower.sum() <= res.objective + 1e-6 <= st.upper.sum() + 2e-6
+    sol = solve_decomposed(inst, rel_gap=1e-9)
+    assert sol.lower.sum() == pytest.approx(res.objective, rel=1e-7)
+    assert sol.gap <= 1e-6
+
+
+def test_plan_prices_is_the_same_with_two_processes():
+    skus, weeks, cfg = random_catalogue(4)
+    cfg.mip_rel_gap = 1e-7
+    one, s1 = plan_prices(skus, weeks, cfg, workers=1)
+    two, s2 = plan_prices(skus, weeks, cfg, workers=2)
+    merged = one.merge(two, on=["sku_id", "week_start"])
+    assert len(merged) == len(one)
+    assert s1["objective"] == pytest.approx(s2["objective"], rel=1e-6)
+
+
+def test_bad_input_names_the_row():
+    skus, weeks = frames()
+    skus.loc[0, "unit_cost"] = -1
+    with pytest.raises(ValueError, match="unit_cost"):
+        make_instance(skus, weeks, PricingConfig())
