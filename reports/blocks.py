@@ -7,6 +7,7 @@ report.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -66,14 +67,33 @@ def note(message: str) -> Block:
     return Block("note", message)
 
 
+class ReportWarning(UserWarning):
+    """A part of a report could not be drawn from the tables it was given (shape not as documented)."""
+
+
+DATA_ERRORS = (KeyError, ValueError, TypeError, AttributeError, IndexError)
+
+
+def attempt(part: Callable[[], Any]) -> tuple[Any, str | None]:
+    """``(part(), None)``, or ``(None, one-line message)`` when its input is missing or of an unexpected
+    shape. The second case also emits a :class:`ReportWarning`, so one odd table never costs the whole
+    report while tests still catch it (they turn the warning into an error)."""
+    try:
+        return part(), None
+    except MissingInput as e:
+        return None, str(e)
+    except DATA_ERRORS as e:
+        message = f"This part could not be drawn ({type(e).__name__}: {e})."
+        warnings.warn(f"{getattr(part, '__qualname__', part)}: {message}", ReportWarning, stacklevel=2)
+        return None, message
+
+
 def guarded(*parts: Callable[[], list[Block]]) -> list[Block]:
-    """Run each part; a part whose input is missing becomes a one-line note instead."""
+    """Run each part; a part that cannot be drawn becomes a one-line note instead (see :func:`attempt`)."""
     blocks: list[Block] = []
     for part in parts:
-        try:
-            blocks += part()
-        except MissingInput as e:
-            blocks.append(note(str(e)))
+        result, message = attempt(part)
+        blocks += result if message is None else [note(message)]
     return blocks
 
 

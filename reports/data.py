@@ -101,6 +101,14 @@ def require(report: StudyReport, stage: str, name: str) -> pd.DataFrame:
     return df
 
 
+def optional(report: StudyReport, stage: str, name: str) -> pd.DataFrame | None:
+    """Like :func:`require`, but None instead of an error: for tables that only refine a figure."""
+    try:
+        return require(report, stage, name)
+    except MissingInput:
+        return None
+
+
 def as_frame(rows: Any, columns: tuple[str, ...]) -> pd.DataFrame:
     """Rows given as a DataFrame, a list of dicts or None → a DataFrame with at least ``columns``."""
     df = pd.DataFrame(rows if rows is not None else [], columns=None)

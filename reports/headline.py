@@ -7,11 +7,13 @@ A figure whose stage did not run is simply absent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from reports import kpis
+from reports.blocks import attempt
 from reports.data import MissingInput, StudyReport, require
 from reports.fmt import money
 
@@ -124,10 +126,8 @@ def headline_kpis(report: StudyReport) -> pd.DataFrame:
     ratio, text)."""
     rows: list[tuple] = []
     for part in (_forecast_kpis, _inventory_kpis, _pricing_kpis, _workforce_kpis, _simulation_kpis):
-        try:
-            rows += part(report)
-        except MissingInput:
-            continue
+        result, _ = attempt(partial(part, report))
+        rows += result or []
     return pd.DataFrame(rows, columns=list(KPI_COLUMNS))
 
 

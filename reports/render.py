@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import os
 from pathlib import Path
 
 import altair as alt
@@ -29,8 +30,22 @@ EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False,
 
 @functools.lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """Vega + Vega-Lite + Vega-Embed as one script (no network), cached per process."""
-    return vlc.javascript_bundle(vl_version=VL_VERSION).replace("</script", "<\\/script")
+    """Vega + Vega-Lite + Vega-Embed as one script (no network). Bundling takes 1–4 s, so the result is
+    cached per process and on disk under ``$SCALEPLAN_CACHE`` (default ``~/.cache/scaleplan``), keyed by
+    the vl-convert and Vega-Lite versions."""
+    root = Path(os.environ.get("SCALEPLAN_CACHE", Path.home() / ".cache" / "scaleplan"))
+    path = root / f"vega-bundle-{vlc.__version__}-vl{VL_VERSION}.js"
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    bundle = vlc.javascript_bundle(vl_version=VL_VERSION).replace("</script", "<\\/script")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(bundle, encoding="utf-8")
+        tmp.replace(path)  # atomic: concurrent batch workers never read a half-written file
+    except OSError:
+        pass  # a read-only home only costs the bundling time
+    return bundle
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from reports import charts, fmt, kpis, milestones
-from reports.blocks import Block, Section, formatter, guarded, kpi_cards, note, table
-from reports.data import MissingInput, StudyReport, as_frame, require
+from reports.blocks import Block, Section, attempt, formatter, guarded, kpi_cards, note, table
+from reports.data import MissingInput, StudyReport, as_frame, optional, require
 from reports.headline import headline_kpis, sla, weak_link
 
 TOP_N = 10
@@ -49,37 +49,35 @@ def weak_link_text(report: StudyReport) -> str:
     return text
 
 
+def _ladder_action(report: StudyReport) -> list[str]:
+    step = weak_link(report).next_step
+    return [f"Relieve {step['resource']}: {step.get('action') or 'next capacity increment'} "
+            f"({fmt.money(step['cost'], report.currency)})."] if step else []
+
+
+def _pricing_action(report: StudyReport) -> list[str]:
+    ch = kpis.price_changes(require(report, "pricing", "plan_prices"))
+    if "change_pct" not in ch.columns:
+        return []
+    moved = ch[ch.change_pct.abs() > 1e-9]
+    gain = f"; margin {fmt.money(moved.margin_delta.sum(), report.currency)}" if "margin_delta" in ch.columns else ""
+    return [f"Apply {len(moved):,} price changes{gain}."]
+
+
+def _slow_mover_action(report: StudyReport) -> list[str]:
+    slow = kpis.slow_movers(require(report, "inventory", "inventory_classes"))
+    return [f"Act on {len(slow):,} slow-moving or dead SKUs holding {fmt.money(slow.stock_value.sum(), report.currency)}"
+            " of stock (markdown or stop reordering)."] if len(slow) else []
+
+
 def top_actions(report: StudyReport, plan: pd.DataFrame, n: int = 6) -> list[str]:
-    """Up to ``n`` actions: the next ladder step, margin from pricing, cash in slow movers, then the
+    """Up to ``n`` actions: the next ladder step, the price changes, the cash in slow movers, then the
     earliest milestones."""
     actions: list[str] = []
-    cur = report.currency
-    try:
-        step = weak_link(report).next_step
-        if step:
-            actions.append(f"Relieve {step['resource']}: {step.get('action') or 'next capacity increment'} "
-                           f"({fmt.money(step['cost'], cur)}).")
-    except MissingInput:
-        pass
-    try:
-        ch = kpis.price_changes(require(report, "pricing", "plan_prices"))
-        if "change_pct" in ch.columns:
-            moved = ch[ch.change_pct.abs() > 1e-9]
-            gain = f"; margin {fmt.money(moved.margin_delta.sum(), cur)}" if "margin_delta" in ch.columns else ""
-            actions.append(f"Apply {len(moved):,} price changes{gain}.")
-    except MissingInput:
-        pass
-    try:
-        slow = kpis.slow_movers(require(report, "inventory", "inventory_classes"))
-        if len(slow):
-            actions.append(f"Act on {len(slow):,} slow-moving or dead SKUs holding "
-                           f"{fmt.money(slow.stock_value.sum(), cur)} of stock (markdown or stop reordering).")
-    except MissingInput:
-        pass
-    for m in plan.itertuples():
-        if len(actions) >= n:
-            break
-        actions.append(f"By {fmt.date(m.deadline)}: {m.milestone}.")
+    for rule in (_ladder_action, _pricing_action, _slow_mover_action):
+        result, _ = attempt(partial(rule, report))
+        actions += result or []
+    actions += [f"By {fmt.date(m.deadline)}: {m.milestone}." for m in plan.itertuples()]
     return actions[:n]
 
 
@@ -185,8 +183,7 @@ def pricing(report: StudyReport) -> Section:
 
     def changes():
         prices = require(report, "pricing", "plan_prices")
-        el = report.table("pricing", "price_elasticities")
-        ch = kpis.price_changes(prices, el if el is not None and "lo90" in el.columns else None)
+        ch = kpis.price_changes(prices, optional(report, "pricing", "price_elasticities"))
         if "lo90" in ch.columns:
             ch["interval"] = [f"{lo:.2f}\u00a0to\u00a0{hi:.2f}" if c != "not identifiable" else fmt.DASH
                               for lo, hi, c in zip(ch.lo90, ch.hi90, ch.confidence)]
@@ -297,17 +294,15 @@ def milestone_plan(report: StudyReport) -> tuple[pd.DataFrame, list[str]]:
         return milestones.staff_hires(h, _hiring_lead(report))
 
     def stock_rule():
-        cash = report.table("inventory", "plan_cash")
+        cash = optional(report, "inventory", "plan_cash")
         return milestones.stock_build(_peaks(report), require(report, "inventory", "plan_orders"), cash, currency=cur)
 
     def cash_rule():
         return milestones.cash_gap(require(report, "inventory", "plan_cash"), cur)
 
     for rule in (capacity_rule, staff_rule, stock_rule, cash_rule):
-        try:
-            parts.append(rule())
-        except MissingInput as e:
-            notes.append(str(e))
+        result, message = attempt(rule)
+        parts, notes = (parts + [result], notes) if message is None else (parts, notes + [message])
     return milestones.milestone_plan(parts), list(dict.fromkeys(notes))
 
 
