@@ -5,7 +5,8 @@ at time t when its servers are all busy, b_i(t) ≥ c_i(t) and b_i(t) > 0 (for c
 a station with idle servers is starved and not active; b counts waves once). Maximal runs of activity are
 active periods. Within the window W:
 
-* average bottleneck   = argmax_i mean duration of i's active periods (minutes);
+* average bottleneck   = argmax_i mean duration of i's active periods (minutes); stations whose paired
+  difference to the longest is not significant across replications (95% CI) tie with it;
 * momentary bottleneck at t = the station whose active period containing t is longest;
 * shifting bottleneck  = where the momentary bottleneck changes from a to b, the overlap of a's and b's
   current active periods is a shifting period of both; the rest of a station's momentary time is sole.
@@ -27,6 +28,7 @@ from model.simulation.kpis import ci95
 from model.simulation.network import HOURS_PER_WEEK, MIN_PER_HOUR, Network, with_extra_servers
 
 SATURATED = 0.95  # utilization at or above which a station counts as saturated
+MATERIAL_GAIN = 0.05  # +1-capacity gains closer than 5% of base throughput are a tie
 
 
 def active_periods(log: EventLog, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,13 +122,18 @@ def views(stations: list[str], summary: dict, acts: list[dict]) -> dict:
         return stations[int(np.argmax(vals))] if vals and max(vals) > -math.inf else None
 
     st = summary["stations"]
-    mean_active = np.mean([a["mean_active_min"] for a in acts], axis=0)
+    per_rep = np.array([a["mean_active_min"] for a in acts])
+    mean_active = per_rep.mean(axis=0)
+    top = int(mean_active.argmax())
+    tied = [stations[k] for k in range(len(stations))
+            if k != top and mean_active[k] > 0 and ci95(per_rep[:, top] - per_rep[:, k])[1] <= 0]
     sole = np.mean([a["sole_share"] for a in acts], axis=0)
     shifting = np.mean([a["shifting_share"] for a in acts], axis=0)
     by_hour = np.sum([a["by_hour_of_day"] for a in acts], axis=0)
     hourly = [stations[int(np.argmax(row))] if row.max() > 0 else None for row in by_hour]
     return {
-        "active_period": argmax(mean_active.tolist()) if mean_active.max() > 0 else None,
+        "active_period": stations[top] if mean_active.max() > 0 and not tied else None,
+        "active_period_tie": sorted([stations[top], *tied]) if tied else [],
         "utilization": argmax([st[n]["utilization"] for n in stations]),
         "waiting": argmax([st[n]["mean_wait_min"] for n in stations]),
         "queue": argmax([st[n]["mean_queue_len"] for n in stations]),
@@ -142,13 +149,16 @@ def plus_one_test(net: Network, candidates: list[str], throughputs: Callable[[Ne
 
     ``throughputs(net)`` returns per-replication throughput on fixed seeds (common random numbers), so
     the gain of candidate i, g_i = X(net + 1 server at i) − X(net), is paired per replication. The winner
-    is the candidate whose gain exceeds every other's with the 95% CI of the paired difference above 0;
-    otherwise the answer is a tie between the candidates whose gains cannot be separated.
+    is the candidate whose gain exceeds every other's by more than ``MATERIAL_GAIN`` × base throughput and
+    with the 95% CI of the paired difference above 0; otherwise the answer is a tie between the
+    candidates whose gains cannot be separated.
     """
     base = np.asarray(throughputs(net))
     gains = {c: np.asarray(throughputs(with_extra_servers(net, c, 1))) - base for c in candidates}
     mean_gain = {c: float(g.mean()) for c, g in gains.items()}
     best = max(mean_gain, key=mean_gain.get)
-    tied = [best] + [c for c in candidates if c != best and ci95(gains[best] - gains[c])[1] <= 0]
+    material = MATERIAL_GAIN * float(base.mean())
+    tied = [best] + [c for c in candidates if c != best and
+                     (ci95(gains[best] - gains[c])[1] <= 0 or mean_gain[best] - mean_gain[c] <= material)]
     return {"winner": best if len(tied) == 1 else None, "tie": sorted(tied) if len(tied) > 1 else [],
             "gain_per_hour": mean_gain}

@@ -96,7 +96,8 @@ def set_capacity(res: simpy.Resource, servers: int) -> None:
 class _Run:
     """One replication: the environment, station states, order arrays and the visit log."""
 
-    def __init__(self, net: Network, seed: int, replication: int, horizon_min: float, scale: float):
+    def __init__(self, net: Network, seed: int, replication: int, horizon_min: float, scale: float,
+                 orders: tuple[np.ndarray, np.ndarray] | None):
         ss = np.random.SeedSequence([seed, replication])
         arr_ss, route_ss, *station_ss = ss.spawn(2 + len(net.stations))
         self.env = simpy.Environment()
@@ -105,15 +106,16 @@ class _Run:
         self.stations = [_StationRun(self.env, s, np.random.default_rng(q)) for s, q in zip(net.stations, station_ss)]
         self.route_rng = np.random.default_rng(route_ss)
         self.route_u = _Draws(_Uniform(), self.route_rng)
-        self.created, self.lines = arrivals(net, np.random.default_rng(arr_ss), horizon_min, scale)
+        self.created, self.lines = orders if orders is not None else \
+            arrivals(net, np.random.default_rng(arr_ss), horizon_min, scale)
         n = self.created.size
         self.done = np.full(n, np.nan)
         self.shipped = np.full(n, np.nan)
         self.stock_wait = np.zeros(n)
+        self.pickups_min = [h * MIN_PER_HOUR for h in net.pickup_hours]
         self.due = self._due_times()
         self.log: list[tuple] = []
         self.stock = _Stock(self.env, net.initial_stock)
-        self.pickups_min = [h * MIN_PER_HOUR for h in net.pickup_hours]
         self.loaded: dict[int, int] = {}
         self.next_serial = {a: b for a, b in zip(net.outbound, net.outbound[1:])}
         self.routes = None if net.routing is None else np.cumsum(net.routing, axis=1)
@@ -121,8 +123,12 @@ class _Run:
     def _due_times(self) -> np.ndarray:
         if not self.net.pickup_hours:
             return self.created + self.net.max_cycle_min
-        lead = self.net.cutoff_lead_hours * MIN_PER_HOUR
-        return np.array([self.pickup_time(self.pickup_index(t + lead)) for t in self.created])
+        p = np.asarray(self.pickups_min)
+        x = self.created + self.net.cutoff_lead_hours * MIN_PER_HOUR
+        day = np.floor(x / MIN_PER_DAY)
+        k = np.searchsorted(p, x - day * MIN_PER_DAY, side="left")
+        day, k = np.where(k == p.size, day + 1, day), np.where(k == p.size, 0, k)
+        return day * MIN_PER_DAY + p[k]
 
     def pickup_index(self, t: float) -> int:
         """Global index (day × pickups per day + k) of the first pickup at or after t minutes."""
@@ -275,10 +281,17 @@ def _shifts(env, res: simpy.Resource, calendar: np.ndarray):
 
 
 def simulate(net: Network, seed: int, replication: int = 0, horizon_hours: float = 168.0,
-             warmup_hours: float = 0.0, scale: float = 1.0) -> EventLog:
-    """Run one replication for ``horizon_hours`` and return its event log (warm-up kept, marked)."""
+             warmup_hours: float = 0.0, scale: float = 1.0,
+             orders: tuple[np.ndarray, np.ndarray] | None = None) -> EventLog:
+    """Run one replication for ``horizon_hours`` and return its event log (warm-up kept, marked).
+
+    ``orders`` = (creation times in minutes, sorted; lines per order) replays given orders instead of
+    drawing Poisson arrivals (traces, historical order streams).
+    """
     horizon = horizon_hours * MIN_PER_HOUR
-    run = _Run(net, seed, replication, horizon, scale)
+    if orders is not None:
+        orders = _checked_orders(orders, horizon)
+    run = _Run(net, seed, replication, horizon, scale, orders)
     env = run.env
     for sr in run.stations:
         if sr.res is not None and sr.st.calendar is not None:
@@ -294,3 +307,16 @@ def simulate(net: Network, seed: int, replication: int = 0, horizon_hours: float
         visits=visits, created=run.created, done=run.done, shipped=run.shipped, due=run.due,
         lines=run.lines, stock_wait=run.stock_wait, horizon_min=horizon, warmup_min=warmup_hours * MIN_PER_HOUR,
         events=next(env._eid))  # SimPy's running count of scheduled events
+
+
+def _checked_orders(orders, horizon_min: float) -> tuple[np.ndarray, np.ndarray]:
+    created, lines = (np.asarray(x, dtype=float) for x in orders)
+    if created.shape != lines.shape or created.ndim != 1:
+        raise ValueError(f"orders: creation times and lines need the same 1-d shape, got {created.shape} "
+                         f"and {lines.shape}")
+    if created.size and (np.any(np.diff(created) < 0) or created[0] < 0):
+        raise ValueError("orders: creation times must be sorted and ≥ 0 minutes")
+    if np.any(lines < 1):
+        raise ValueError("orders: every order needs ≥ 1 line")
+    keep = created < horizon_min
+    return created[keep], lines[keep]

@@ -60,6 +60,8 @@ def experiment(net: Network, spec: RunSpec, decide_ties: bool = True) -> dict:
     elif len(v["saturated"]) >= 2:
         v["plus_one"] = bottleneck.plus_one_test(net, v["saturated"], lambda n: throughputs(n, spec))
         summary["bottleneck"] = v["plus_one"]["winner"] or "tie: " + " = ".join(v["plus_one"]["tie"])
+    elif v["active_period_tie"]:
+        summary["bottleneck"] = "tie: " + " = ".join(v["active_period_tie"])
     else:
         summary["bottleneck"] = v["active_period"] or v["utilization"]
     events = sum(r["events"] for r in reps)
