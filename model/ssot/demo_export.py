@@ -126,19 +126,28 @@ FILES: dict[str, str] = {
 }
 
 
+DIRTY_REASONS = ("unknown_reference", "bad_date", "out_of_range", "missing")  # ingest's quarantine reason codes
+
+
 @dataclass(frozen=True)
 class Dirty:
     """A deliberately bad row: source values overriding a copy of a clean row, and why ingest rejects it."""
 
     field: str           # canonical field that is wrong
-    reason: str          # what ingest must say (unknown …, unparseable …, below minimum, above maximum, missing)
+    reason: str          # the quarantine reason code ingest must give (one of DIRTY_REASONS)
+    detail: str          # what is wrong, in words
     values: dict         # source column → bad value (applied to a copy of a random clean row)
+
+    def __post_init__(self):
+        if self.reason not in DIRTY_REASONS:
+            raise ValueError(f"dirty row reason must be one of {DIRTY_REASONS}; got {self.reason!r}")
 
 
 def inject(rng: np.random.Generator, df: pd.DataFrame, file: str, kind: str, dirty: list[Dirty]
            ) -> tuple[pd.DataFrame, list[dict]]:
     """Insert one copy of a random clean row per ``Dirty`` (with its bad values) at a random position.
-    Returns the new frame and one record per dirty row: file, row_number (1-based), kind, field, reason."""
+    Returns the new frame and one record per dirty row: file, row_number (1-based), kind, field, reason,
+    detail."""
     if not dirty or df.empty:
         return df, []
     src = df.iloc[rng.integers(0, len(df), len(dirty))].copy()
@@ -151,8 +160,8 @@ def inject(rng: np.random.Generator, df: pd.DataFrame, file: str, kind: str, dir
     order = np.empty(len(out), dtype=int)
     order[keep], order[pos] = np.arange(len(df)), len(df) + np.arange(len(dirty))
     out = out.iloc[order].reset_index(drop=True).astype(df.dtypes.to_dict())
-    return out, [{"file": file, "row_number": int(p) + 1, "kind": kind, "field": d.field, "reason": d.reason}
-                 for p, d in zip(pos, dirty)]
+    return out, [{"file": file, "row_number": int(p) + 1, "kind": kind, "field": d.field, "reason": d.reason,
+                  "detail": d.detail} for p, d in zip(pos, dirty)]
 
 
 def write_csv(df: pd.DataFrame, path: Path, delimiter: str) -> int:

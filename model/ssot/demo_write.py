@@ -126,8 +126,10 @@ def _stock(inv: pd.DataFrame, start: np.datetime64, drng) -> tuple[pd.DataFrame,
         return df, []
     n = _n_dirty(len(df))
     before = start - np.timedelta64(1, "D")
-    specs = ([Dirty("location_id", "unknown location_id", {"site_id": "DC9"})] * n
-             + [Dirty("on_hand", "on_hand below minimum", {"qty_oh": -3, "snap_dt": before})] * n)
+    specs = ([Dirty("location_id", "unknown_reference", "unknown location", {"site_id": f"DC9{k}"})
+              for k in range(n)]
+             + [Dirty("on_hand", "out_of_range", "negative on hand",
+                      {"qty_oh": -3, "snap_dt": before - np.timedelta64(k, "D")}) for k in range(n)])
     return inject(drng, df, "inventory_db/stock_eod.parquet", "inventory", specs)
 
 
@@ -194,14 +196,11 @@ def _pos_sales(sales: pd.DataFrame, biz: Business, drng) -> tuple[pd.DataFrame, 
         "kunde": sales["customer_id"].to_numpy()})
     n = _n_dirty(len(df))
     ids = iter(f"DIRTY-{k:06d}" for k in range(1, 4 * n + 1))
-    specs = ([Dirty("sku_id", "unknown sku_id", {"artnr": "A999999", "bon_nr": next(ids), "pos": 1})
-              for _ in range(n)]
-             + [Dirty("ts", "unparseable ts", {"zeit": "31.02.2025 12:00", "bon_nr": next(ids), "pos": 1})
-                for _ in range(n)]
-             + [Dirty("units", "units above maximum", {"menge": 2_000_000, "bon_nr": next(ids), "pos": 1})
-                for _ in range(n)]
-             + [Dirty("unit_price", "unit_price below minimum", {"preis_cent": -199, "bon_nr": next(ids), "pos": 1})
-                for _ in range(n)])
+    bad = [("sku_id", "unknown_reference", "unknown article", {"artnr": "A999999"}),
+           ("ts", "bad_date", "31 February", {"zeit": "31.02.2025 12:00"}),
+           ("units", "out_of_range", "absurd quantity", {"menge": 2_000_000}),
+           ("unit_price", "out_of_range", "negative price", {"preis_cent": -199})]
+    specs = [Dirty(f, r, d, {**v, "bon_nr": next(ids), "pos": 1}) for f, r, d, v in bad for _ in range(n)]
     return inject(drng, df.reset_index(drop=True), "pos/sales.csv", "sales", specs)
 
 
@@ -225,10 +224,10 @@ def _shipments(orders: pd.DataFrame, drng) -> tuple[pd.DataFrame, list]:
         "weight_g": np.round(orders["weight_kg"].to_numpy() * 1000).astype(np.int64),
         "freight_eur": orders["freight_cost"]})
     n = _n_dirty(len(df))
-    specs = ([Dirty("created_at", "unparseable created_at", {"id": f"W-DIRTY-{k}", "created": "2025-02-30T10:00:00"})
-              for k in range(n)]
-             + [Dirty("weight_kg", "weight_kg below minimum", {"id": f"W-DIRTY-{n + k}", "weight_g": -500})
-                for k in range(n)])
+    specs = ([Dirty("created_at", "bad_date", "30 February",
+                    {"id": f"W-DIRTY-{k}", "created": "2025-02-30T10:00:00"}) for k in range(n)]
+             + [Dirty("weight_kg", "out_of_range", "negative weight",
+                      {"id": f"W-DIRTY-{n + k}", "weight_g": -500}) for k in range(n)])
     return inject(drng, df, "logistics/shipments.jsonl.gz", "shipments", specs)
 
 
@@ -251,7 +250,7 @@ def _traffic(rng, biz: Business, sales: pd.DataFrame, orders: pd.DataFrame, drng
                       "bons": wd.to_numpy().astype(np.int64)})]).sort_values(["datum", "filiale"])
     df["datum"] = pd.to_datetime(df["datum"]).dt.strftime("%d.%m.%Y")
     before = (pd.Timestamp(biz.axis.start) - pd.Timedelta(days=1)).strftime("%d.%m.%Y")
-    specs = [Dirty("visitors", "visitors below minimum", {"besucher": -10, "datum": before})]
+    specs = [Dirty("visitors", "out_of_range", "negative visitor count", {"besucher": -10, "datum": before})]
     return inject(drng, df.reset_index(drop=True), "pos/traffic.csv", "traffic", specs)
 
 
@@ -271,7 +270,8 @@ def _purchase_orders(blocks: list[pd.DataFrame], biz: Business, drng) -> tuple[p
                        "order_dt": start + po["t_order"].to_numpy().astype("timedelta64[D]"),
                        "eta_dt": start + po["t_expected"].to_numpy().astype("timedelta64[D]"),
                        "qty": po["qty"].to_numpy().astype(np.int64), "unit_cost": po["unit_cost"].to_numpy()})
-    specs = [Dirty("qty_ordered", "qty_ordered below minimum", {"po_number": "PO-DIRTY-1", "qty": -5})]
+    specs = [Dirty("qty_ordered", "out_of_range", "negative order quantity",
+                   {"po_number": "PO-DIRTY-1", "qty": -5})]
     return inject(drng, df, "inventory_db/purchase_orders.parquet", "purchase_orders", specs)
 
 
@@ -284,7 +284,8 @@ def _receipts(blocks: list[pd.DataFrame], biz: Business, drng) -> tuple[pd.DataF
         (minutes * 60).astype("timedelta64[s]")
     df = pd.DataFrame({"po_number": _po_id(rc, start), "item_id": rc["sku_id"].to_numpy(), "recv_ts": ts,
                        "qty_recv": rc["qty"].to_numpy().astype(np.int64)})
-    specs = [Dirty("sku_id", "unknown sku_id", {"po_number": "PO-DIRTY-2", "item_id": "A999998"})]
+    specs = [Dirty("sku_id", "unknown_reference", "unknown item",
+                   {"po_number": "PO-DIRTY-2", "item_id": "A999998"})]
     return inject(drng, df, "inventory_db/receipts.parquet", "receipts", specs)
 
 
@@ -294,8 +295,8 @@ def _competitors(blocks: list[pd.DataFrame], biz: Business, drng) -> tuple[pd.Da
     df = pd.DataFrame({"obs_date": pd.Series(start + f["day"].to_numpy().astype("timedelta64[D]")).dt.strftime("%Y-%m-%d"),
                        "our_sku": f["sku_id"].to_numpy(), "shop": f["competitor"].to_numpy(),
                        "price_eur": f["price"].to_numpy()})
-    specs = [Dirty("sku_id", "unknown sku_id", {"our_sku": "A999997"}),
-             Dirty("price", "missing price", {"price_eur": np.nan, "shop": "comp_z"})]
+    specs = [Dirty("sku_id", "unknown_reference", "unknown product", {"our_sku": "A999997"}),
+             Dirty("price", "missing", "empty price", {"price_eur": np.nan, "shop": "comp_z"})]
     return inject(drng, df, "competitors/prices.csv", "competitor_prices", specs)
 
 
@@ -313,7 +314,7 @@ def _articles(biz: Business, drng) -> tuple[pd.DataFrame, list]:
         "volumen_l": np.round(s["volume_m3"] * 1000, 3), "gewicht_g": np.round(s["weight_kg"] * 1000).astype(np.int64),
         "einfuehrung": pd.Series(launch).dt.strftime("%d.%m.%Y"),
         "auslauf": pd.Series(eol).dt.strftime("%d.%m.%Y").where(s["lifecycle"] == "eol")})
-    specs = [Dirty("case_pack", "case_pack below minimum", {"artnr": "A999996", "vpe": 0})]
+    specs = [Dirty("case_pack", "out_of_range", "case pack of zero", {"artnr": "A999996", "vpe": 0})]
     return inject(drng, df, "pos/articles.csv", "sku", specs)
 
 
