@@ -178,12 +178,14 @@ def _column_rules(table: Table, c: Column, mapping: Mapping) -> list[tuple[str, 
     else:
         what = "a whole number" if c.type in ("INTEGER", "BIGINT") else c.type
         rules.append((c.name, f"{v} IS NULL AND {text} <> ''", f"bad_type: {c.name} expected {what}"))
+    finite = ""
     if c.type == "DOUBLE":
         rules.append((c.name, f"NOT isfinite({v})", f"bad_type: {c.name} is not a finite number"))
+        finite = f"isfinite({v}) AND "
     if c.min is not None:
-        rules.append((c.name, f"{v} < {c.min!r}", f"out_of_range: {c.name} below minimum {c.min:g}"))
+        rules.append((c.name, f"{finite}{v} < {c.min!r}", f"out_of_range: {c.name} below minimum {c.min:g}"))
     if c.max is not None:
-        rules.append((c.name, f"{v} > {c.max!r}", f"out_of_range: {c.name} above maximum {c.max:g}"))
+        rules.append((c.name, f"{finite}{v} > {c.max!r}", f"out_of_range: {c.name} above maximum {c.max:g}"))
     if c.allowed:
         rules.append((c.name, f"{v} NOT IN ({', '.join(qs(a) for a in c.allowed)})",
                       f"not_allowed: {c.name} must be one of {' | '.join(c.allowed)}"))
@@ -220,10 +222,13 @@ def build_stage(con, table: Table, plan: Plan, mapping: Mapping, stage: str, lab
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _row, {cols}, NOT ({bad}) AS _ok "
                     f"FROM ({mapped_sql(table, plan, mapping)}) m")
-    except duckdb.InvalidInputException as e:
-        raise IngestError(f"{label}: cannot read as {plan.source.format} (truncated or garbled?): "
-                          f"{short_error(e)}") from None
     except duckdb.Error as e:
+        if "invalid unicode" in str(e).lower():
+            raise IngestError(f"{label}: not valid {mapping.csv.encoding} text: {short_error(e)}; declare the "
+                              f"encoding in the mapping (csv: {{encoding: latin-1}})") from None
+        if not mapping.derive or isinstance(e, (duckdb.InvalidInputException, duckdb.IOException)):
+            raise IngestError(f"{label}: cannot read as {plan.source.format} (truncated or garbled?): "
+                              f"{short_error(e)}") from None
         raise IngestError(f"{label}: mapping {mapping.origin} failed while evaluating rows (use TRY_CAST in derive "
                           f"expressions): {short_error(e)}") from None
     n = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
