@@ -1,17 +1,17 @@
 """From tidy inputs to a tidy price plan: build the instance, solve it, explain each choice.
 
 :func:`solve_plan` works on one partition (any set of whole price families); :func:`plan_partition` is the
-same as a plain DataFrame → DataFrame function for Spark ``groupBy(partition).applyInPandas``;
-:func:`plan_prices` fans partitions out over local processes.
+same as a plain DataFrame → DataFrame function; :func:`plan_prices` fans partitions out with
+:func:`model.fanout.map_groups` (local processes, or Spark ``applyInPandas``).
 """
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from model.fanout import map_groups
 from model.pricing.decompose import PlanSolution, solve_decomposed
 from model.pricing.instance import PricingInstance, make_instance
 from scenarios.schema.pricing import PricingConfig
@@ -82,43 +82,48 @@ def solve_plan(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -> t
     return plan_frame(inst, sol), stats
 
 
+SKU_INPUTS = ("sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family", "stock", "clearance",
+              "min_margin", "hold")
+WEEK_INPUTS = ("sku_id", "week_start", "base_units", "competitor_price")
+STAT_COLUMNS = ("objective", "bound", "seconds", "units_polished", "units_above_gap", "infeasible_units",
+                "binaries", "price_units")
+
+
 def plan_partition(frame: pd.DataFrame, cfg: PricingConfig) -> pd.DataFrame:
-    """DataFrame → DataFrame form of :func:`solve_plan` for ``applyInPandas``.
+    """DataFrame → DataFrame form of :func:`solve_plan` for a process pool or Spark ``applyInPandas``.
 
-    ``frame``: one row per SKU × week with the SKU columns of :func:`make_instance` repeated on every row.
+    ``frame``: one row per SKU × week with the SKU columns of :func:`make_instance` repeated on every row and
+    a ``partition`` key. Returns the plan with ``partition`` and the partition's solve statistics
+    (``part_objective``, ``part_bound``, …) repeated on its rows.
     """
-    sku_cols = [c for c in ("sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family",
-                            "stock", "clearance", "min_margin", "hold") if c in frame.columns]
-    skus = frame[sku_cols].drop_duplicates("sku_id")
-    weeks = frame[[c for c in ("sku_id", "week_start", "base_units", "competitor_price") if c in frame.columns]]
-    return solve_plan(skus, weeks, cfg)[0]
+    skus = frame[[c for c in SKU_INPUTS if c in frame.columns]].drop_duplicates("sku_id")
+    weeks = frame[[c for c in WEEK_INPUTS if c in frame.columns]]
+    plan, stats = solve_plan(skus, weeks, cfg)
+    plan.insert(0, "partition", frame["partition"].iloc[0])
+    for k in STAT_COLUMNS:
+        plan[f"part_{k}"] = float(stats[k])
+    return plan
 
 
-def _partitions(skus: pd.DataFrame, n: int) -> list[np.ndarray]:
+def partition_key(skus: pd.DataFrame, n: int) -> np.ndarray:
+    """Partition of each SKU: a hash of its price family (whole families stay together) modulo ``n``."""
     fam = skus["family"] if "family" in skus.columns else pd.Series(np.nan, index=skus.index)
     key = fam.where(fam.notna(), skus["sku_id"]).astype(str)
-    codes = pd.util.hash_pandas_object(key, index=False).to_numpy() % np.uint64(n)
-    return [skus["sku_id"].to_numpy()[codes == i] for i in range(n) if (codes == i).any()]
+    return (pd.util.hash_pandas_object(key, index=False).to_numpy() % np.uint64(max(n, 1))).astype(np.int64)
 
 
-def plan_prices(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig,
-                workers: int = 1) -> tuple[pd.DataFrame, dict]:
-    """Plan the whole catalogue: partitions of whole families solved in ``workers`` processes."""
-    parts = _partitions(skus, max(workers, 1))
-    jobs = [(skus[skus["sku_id"].isin(p)], weeks[weeks["sku_id"].isin(p)]) for p in parts]
-    if workers <= 1 or len(jobs) == 1:
-        results = [solve_plan(s, w, cfg) for s, w in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(partial(_solve_job, cfg=cfg), jobs))
-    plan = pd.concat([r[0] for r in results], ignore_index=True)
-    keys = ("skus", "price_units", "binaries", "objective", "bound", "infeasible_units", "units_polished",
-            "units_above_gap")
-    stats = {k: sum(r[1][k] for r in results) for k in keys}
+def plan_prices(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, workers: int = 1,
+                engine: str = "local", spark=None) -> tuple[pd.DataFrame, dict]:
+    """Plan the whole catalogue: ``workers`` partitions of whole families, fanned out by
+    :func:`model.fanout.map_groups` (process pool, or Spark with ``engine="spark"``)."""
+    skus = skus.assign(partition=partition_key(skus, workers))
+    frame = weeks.merge(skus, on="sku_id", how="left", validate="many_to_one")
+    out = map_groups(frame, "partition", partial(plan_partition, cfg=cfg), engine=engine, workers=workers,
+                     spark=spark)
+    parts = out.groupby("partition")[[f"part_{k}" for k in STAT_COLUMNS]].first()
+    stats = {k: float(parts[f"part_{k}"].sum()) for k in STAT_COLUMNS if k != "seconds"}
+    stats["seconds_max_partition"] = float(parts["part_seconds"].max())
     stats["gap"] = (stats["bound"] - stats["objective"]) / max(abs(stats["objective"]), 1e-9)
-    stats["seconds_max_partition"] = max(r[1]["seconds"] for r in results)
-    return plan, stats
-
-
-def _solve_job(job, cfg):
-    return solve_plan(job[0], job[1], cfg)
+    stats["skus"] = int(out["sku_id"].nunique())
+    plan = out.drop(columns=["partition", *[f"part_{k}" for k in STAT_COLUMNS]])
+    return plan.sort_values(["sku_id", "week_start"], kind="stable").reset_index(drop=True), stats
