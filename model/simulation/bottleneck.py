@@ -5,8 +5,9 @@ at time t when its servers are all busy, b_i(t) ≥ c_i(t) and b_i(t) > 0 (for c
 a station with idle servers is starved and not active; b counts waves once). Maximal runs of activity are
 active periods. Within the window W:
 
-* average bottleneck   = argmax_i mean duration of i's active periods (minutes); stations whose paired
-  difference to the longest is not significant across replications (95% CI) tie with it;
+* average bottleneck   = argmax_i mean duration of i's active periods (minutes); stations within
+  ``ACTIVE_TIE_SHARE`` of the longest whose paired difference to it is not significant across
+  replications (95% CI) tie with it;
 * momentary bottleneck at t = the station whose active period containing t is longest;
 * shifting bottleneck  = where the momentary bottleneck changes from a to b, the overlap of a's and b's
   current active periods is a shifting period of both; the rest of a station's momentary time is sole.
@@ -29,6 +30,7 @@ from model.simulation.network import HOURS_PER_WEEK, MIN_PER_HOUR, Network, with
 
 SATURATED = 0.95  # utilization at or above which a station counts as saturated
 MATERIAL_GAIN = 0.05  # +1-capacity gains closer than 5% of base throughput are a tie
+ACTIVE_TIE_SHARE = 0.9  # mean active periods ≥ 90% of the longest (and not significantly shorter) tie
 
 
 def active_periods(log: EventLog, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +128,8 @@ def views(stations: list[str], summary: dict, acts: list[dict]) -> dict:
     mean_active = per_rep.mean(axis=0)
     top = int(mean_active.argmax())
     tied = [stations[k] for k in range(len(stations))
-            if k != top and mean_active[k] > 0 and ci95(per_rep[:, top] - per_rep[:, k])[1] <= 0]
+            if k != top and mean_active[k] >= ACTIVE_TIE_SHARE * mean_active[top]
+            and ci95(per_rep[:, top] - per_rep[:, k])[1] <= 0]
     sole = np.mean([a["sole_share"] for a in acts], axis=0)
     shifting = np.mean([a["shifting_share"] for a in acts], axis=0)
     by_hour = np.sum([a["by_hour_of_day"] for a in acts], axis=0)
