@@ -1,0 +1,75 @@
+"""Rolling-origin backtest: refit every model at K cutoffs and score its H-period forecasts.
+
+Cutoffs c_k = T − H − k·step for k = 0..K−1 (T = the last period of the history); fold k trains on
+periods ≤ c_k and is scored on the actual demand of the H periods after c_k. Periods with unknown (NaN)
+demand are not scored. Known covariates of the test periods are passed as ``future`` (they are known in
+advance by definition: planned prices, promotions, holidays).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.forecast.contract import FrameSpec, Forecaster, check_history, validate_forecast
+from model.forecast.metrics import mase_scale
+
+
+@dataclass
+class BacktestResult:
+    scored: pd.DataFrame          # forecast rows + fold, cutoff, y (actual), scale (MASE denominator)
+    fit_seconds: dict[str, float]  # wall seconds of fit + predict per model, summed over folds
+
+
+def cutoffs(history: pd.DataFrame, spec: FrameSpec, h: int, folds: int, step: int | None = None) -> list:
+    """The K cutoff periods, latest first; raises when the history is too short for them."""
+    offset = pd.tseries.frequencies.to_offset(spec.freq)
+    periods = pd.DatetimeIndex(sorted(history["period_start"].unique()))
+    step = step or h
+    need = h + (folds - 1) * step + 2
+    if len(periods) < need:
+        raise ValueError(f"backtest needs at least {need} periods of history for {folds} folds of horizon "
+                         f"{h} (step {step}); the history has {len(periods)}")
+    last = periods.max()
+    return [last - (h + k * step) * offset for k in range(folds)]
+
+
+def _scales(train: pd.DataFrame, m: int) -> pd.Series:
+    return train.groupby("series_id")["y"].apply(lambda s: mase_scale(s.to_numpy(float), m))
+
+
+def run_fold(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Callable[[], Forecaster]],
+             cutoff, h: int, fit_seconds: dict[str, float]) -> list[pd.DataFrame]:
+    """Fit each model on periods ≤ cutoff, predict h periods, join actuals; adds wall time to fit_seconds."""
+    train = history[history["period_start"] <= cutoff]
+    test = history[(history["period_start"] > cutoff)]
+    future = test[["series_id", "period_start", *spec.known]]
+    actual = test[["series_id", "period_start", "y"]].dropna()
+    scale = _scales(train, spec.season_length).rename("scale")
+    out = []
+    for name, make in models.items():
+        t0 = time.perf_counter()
+        fc = make().fit(train, spec).predict(h, future)
+        fit_seconds[name] = fit_seconds.get(name, 0.0) + time.perf_counter() - t0
+        validate_forecast(fc, h)
+        fc = fc.assign(model=name).merge(actual, on=["series_id", "period_start"], how="inner")
+        out.append(fc.join(scale, on="series_id").assign(cutoff=cutoff))
+    return out
+
+
+def backtest(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Callable[[], Forecaster]],
+             h: int, folds: int = 2, step: int | None = None,
+             progress: Callable[[str], None] = lambda msg: None) -> BacktestResult:
+    """Rolling-origin backtest of every model factory in ``models`` (name → zero-argument constructor)."""
+    history = check_history(history, spec)
+    fit_seconds: dict[str, float] = {}
+    parts = []
+    for k, c in enumerate(cutoffs(history, spec, h, folds, step)):
+        progress(f"backtest fold {k + 1}/{folds} (cutoff {c:%Y-%m-%d})")
+        parts += [p.assign(fold=k) for p in run_fold(history, spec, models, c, h, fit_seconds)]
+    scored = pd.concat(parts, ignore_index=True)
+    scored = scored[np.isfinite(scored["y"])]
+    return BacktestResult(scored, fit_seconds)

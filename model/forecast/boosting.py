@@ -1,0 +1,185 @@
+"""Global gradient boosting over all series (direct multi-horizon, scikit-learn HistGradientBoosting).
+
+One model for every series i, origin period t and horizon k = 1..H predicts the scaled target
+y[i,t+k] / s[i,t], where s[i,t] = max(mean of the last w known periods, 0.25·mean of all known periods
+up to t, 1 unit) and w = min(m, 13). Features (all known at t): scaled lags y[i,t−j]/s, j < L; scaled
+rolling means; share of zero periods; the same period one and two seasons back y[i,t+k−m]/s,
+y[i,t+k−2m]/s; horizon k; the target period's calendar position; log s; each known covariate at t+k raw and
+relative to its mean over the last w periods (price vs recent price, promotion share); static categoricals.
+Rows are weighted by s, so the fit weighs series by volume as WAPE does. Scaled targets are capped at their 99.5 % quantile and so are scaled predictions (no explosive
+extrapolation from series that revive after long zero runs).
+Quantiles: ŷ + s·r_α(k), with r_α(k) the α-quantile of scaled residuals (y − ŷ)/s of a first fit scored
+on the last H periods it did not see; the model is then refit on every origin.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model.forecast.contract import QUANTILES, FrameSpec, check_history, finalize, future_index
+
+TARGET_CAP_QUANTILE = 0.995  # scaled targets above this quantile (revivals after long zero runs) are capped
+MAX_CATEGORIES = 250  # HistGradientBoosting bins categories; more levels are used as numeric codes
+
+
+class Panel:
+    """Wide arrays on the global period grid: Y (series × periods, NaN = unknown or outside the series),
+    one array per known covariate (extended by ``future``), and the last index of each series."""
+
+    def __init__(self, history: pd.DataFrame, spec: FrameSpec, h: int, future: pd.DataFrame | None = None):
+        offset = pd.tseries.frequencies.to_offset(spec.freq)
+        start, end = history["period_start"].min(), history["period_start"].max()
+        self.dates = pd.date_range(start, end + h * offset, freq=spec.freq)
+        self.ids = np.sort(history["series_id"].unique())
+        self.n_hist = len(pd.date_range(start, end, freq=spec.freq))
+        frame = history if future is None else pd.concat([history, future], ignore_index=True)
+        frame = frame.drop_duplicates(["series_id", "period_start"], keep="first")
+        col = self.dates.get_indexer(frame["period_start"])
+        row = np.searchsorted(self.ids, frame["series_id"])
+        keep = (col >= 0) & (row < len(self.ids))
+        keep[keep] &= self.ids[row[keep]] == frame["series_id"].to_numpy()[keep]
+        self.Y = self._wide(frame["y"].to_numpy(float), row, col, keep)
+        self.Y[:, self.n_hist:] = np.nan
+        self.X = {c: self._ffill(self._wide(frame[c].to_numpy(float), row, col, keep)) for c in spec.known}
+        self.pY, self.pZ = _prefix(self.Y), _prefix(np.where(np.isfinite(self.Y), self.Y == 0, np.nan))
+        self.pX = {c: _prefix(a) for c, a in self.X.items()}
+        last = history.groupby("series_id")["period_start"].max().reindex(self.ids)
+        self.last = self.dates.get_indexer(last)
+        cats = history.groupby("series_id")[list(spec.static)].first().reindex(self.ids)
+        self.static = {c: pd.Categorical(cats[c].astype(str)).codes.astype(float) for c in spec.static}
+
+    def _wide(self, values, row, col, keep) -> np.ndarray:
+        out = np.full((len(self.ids), len(self.dates)), np.nan)
+        out[row[keep], col[keep]] = values[keep]
+        return out
+
+    @staticmethod
+    def _ffill(a: np.ndarray) -> np.ndarray:
+        """Carry the last known value forward along periods (missing future covariates)."""
+        return pd.DataFrame(a).ffill(axis=1).bfill(axis=1).to_numpy()
+
+
+def _take(a: np.ndarray, i: np.ndarray, t: np.ndarray) -> np.ndarray:
+    ok = (t >= 0) & (t < a.shape[1])
+    out = np.full(len(i), np.nan)
+    out[ok] = a[i[ok], t[ok]]
+    return out
+
+
+def _prefix(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Prefix sums of known values and of their count along periods (leading zero column)."""
+    known = np.isfinite(a)
+    pad = np.zeros((a.shape[0], 1))
+    return (np.hstack([pad, np.cumsum(np.where(known, a, 0.0), axis=1)]),
+            np.hstack([pad, np.cumsum(known, axis=1)]))
+
+
+def _window_mean(prefix, i: np.ndarray, t: np.ndarray, w: int) -> np.ndarray:
+    """Mean of the known values in periods t−w+1..t (NaN when none), via prefix sums."""
+    total, count = prefix
+    hi = np.clip(t + 1, 0, total.shape[1] - 1)
+    lo = np.clip(t + 1 - w, 0, total.shape[1] - 1)
+    n = count[i, hi] - count[i, lo]
+    with np.errstate(all="ignore"):
+        return np.where(n > 0, (total[i, hi] - total[i, lo]) / n, np.nan)
+
+
+def _calendar(dates: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    grain = pd.tseries.frequencies.to_offset(freq).rule_code[0]
+    if grain == "M":
+        return dates.month.to_numpy(float)
+    if grain == "W":
+        return dates.isocalendar().week.to_numpy(float)
+    return dates.dayofweek.to_numpy(float) + 7 * (dates.month.to_numpy(float) - 1)
+
+
+def features(p: Panel, spec: FrameSpec, i: np.ndarray, t: np.ndarray, k: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Feature frame and scale s for rows (series index i, origin index t, horizon k)."""
+    m = spec.season_length
+    w, n_lags = min(m, 13), min(max(m, 4), 13)
+    with np.errstate(all="ignore"):
+        recent = _window_mean(p.pY, i, t, w)
+        longrun = _window_mean(p.pY, i, t, 4 * m)
+        s = np.fmax(np.fmax(np.nan_to_num(recent), 0.25 * np.nan_to_num(longrun)), 1.0)
+        f = {f"lag{j}": _take(p.Y, i, t - j) / s for j in range(n_lags)}
+        for r in (3, 6):
+            f[f"mean{r}"] = _window_mean(p.pY, i, t, r) / s
+        f["zero_share"] = _window_mean(p.pZ, i, t, w)
+        for back in (1, 2):
+            f[f"season{back}"] = _take(p.Y, i, t + k - back * m) / s
+        f["season1_smooth"] = _window_mean(p.pY, i, t + k - m + 1, 3) / s
+        f["horizon"] = k.astype(float)
+        f["calendar"] = _calendar(p.dates, spec.freq)[np.clip(t + k, 0, len(p.dates) - 1)]
+        f["log_scale"] = np.log(s)
+        for c, a in p.X.items():
+            f[c] = _take(a, i, t + k)
+            f[f"{c}_rel"] = f[c] / _window_mean(p.pX[c], i, t, w)
+        for c, codes in p.static.items():
+            f[c] = codes[i]
+    return pd.DataFrame(f), s
+
+
+def training_rows(p: Panel, h: int, max_origins: int, min_history: int) -> tuple[np.ndarray, ...]:
+    """(i, t, k) of every origin with a known target, the last ``max_origins`` origins per series."""
+    rows = []
+    for t in range(max(min_history, p.n_hist - h - max_origins), p.n_hist - 1):
+        for k in range(1, min(h, p.n_hist - 1 - t) + 1):
+            i = np.flatnonzero(np.isfinite(p.Y[:, t + k]) & np.isfinite(p.Y[:, t]))
+            rows.append((i, np.full(len(i), t), np.full(len(i), k)))
+    return tuple(np.concatenate(c) for c in zip(*rows))
+
+
+class GlobalBoosting:
+    """Direct multi-horizon HistGradientBoostingRegressor over all series with covariates, trained for
+    horizons 1..``horizon``."""
+
+    def __init__(self, horizon: int, max_iter: int = 300, learning_rate: float = 0.05, max_leaf_nodes: int = 31,
+                 loss: str = "squared_error", max_origins: int = 60, max_rows: int = 400_000, seed: int = 0,
+                 name: str = "boosting"):
+        self.params = dict(max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
+                           loss=loss, min_samples_leaf=20, l2_regularization=1.0, early_stopping=False)
+        self.horizon, self.max_origins, self.max_rows = horizon, max_origins, max_rows
+        self.seed, self.name = seed, name
+
+    def _model(self):
+        from sklearn.ensemble import HistGradientBoostingRegressor
+        cats = [c for c in self.spec_.static if self.n_levels_[c] < MAX_CATEGORIES]
+        return HistGradientBoostingRegressor(**self.params, categorical_features=cats or None,
+                                             random_state=self.seed)
+
+    def _rows(self, p: Panel):
+        i, t, k = training_rows(p, self.horizon, self.max_origins, min_history=2)
+        if len(i) > self.max_rows:
+            keep = np.sort(np.random.default_rng(self.seed).choice(len(i), self.max_rows, replace=False))
+            i, t, k = i[keep], t[keep], k[keep]
+        X, s = features(p, self.spec_, i, t, k)
+        y = p.Y[i, t + k] / s
+        self.cap_ = float(np.quantile(y, TARGET_CAP_QUANTILE))
+        return X, np.minimum(y, self.cap_), s, t + k, k
+
+    def fit(self, history: pd.DataFrame, spec: FrameSpec) -> "GlobalBoosting":
+        self.history_, self.spec_ = check_history(history, spec), spec
+        p = Panel(self.history_, spec, self.horizon)
+        self.n_levels_ = {c: int(codes.max()) + 1 for c, codes in p.static.items()}
+        X, y, w, target, k = self._rows(p)
+        hold = target >= p.n_hist - self.horizon
+        if hold.all() or not hold.any():
+            raise ValueError(f"boosting needs more than {self.horizon} periods of history to fit and "
+                             f"calibrate a {self.horizon}-period horizon")
+        first = self._model().fit(X[~hold], y[~hold], sample_weight=w[~hold])
+        resid, kh = y[hold] - first.predict(X[hold]), k[hold]
+        self.residual_q_ = np.vstack([np.quantile(resid[kh == j] if (kh == j).sum() >= 20 else resid, QUANTILES)
+                                      for j in range(1, self.horizon + 1)])
+        self.model_ = self._model().fit(X, y, sample_weight=w)
+        return self
+
+    def predict(self, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
+        if h > self.horizon:
+            raise ValueError(f"boosting was trained for horizon {self.horizon}; cannot predict {h} periods")
+        p = Panel(self.history_, self.spec_, h, future)
+        i = np.repeat(np.arange(len(p.ids)), h)
+        k = np.tile(np.arange(1, h + 1), len(p.ids))
+        X, s = features(p, self.spec_, i, p.last[i], k)
+        point = np.clip(self.model_.predict(X), 0.0, self.cap_) * s
+        q = point[:, None] + s[:, None] * self.residual_q_[k - 1]
+        return finalize(future_index(self.history_, h, self.spec_.freq), point, q, self.name)

@@ -1,0 +1,56 @@
+"""Exponential smoothing (statsforecast AutoETS) with its analytic prediction intervals as quantiles.
+
+AutoETS picks error/trend/season components per series by AICc (season m = spec.season_length, or
+non-seasonal when a series has fewer than 2m periods); statsforecast returns the mean path and the
+central (1−2α) intervals; q_α = lo-(100(1−2α)) for α < 0.5, q_0.5 = mean, q_α = hi-(100(2α−1)) for α > 0.5.
+Unknown (NaN) demand is interpolated first; a series AutoETS cannot fit falls back to the naive method.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model.forecast.contract import QUANTILES, FrameSpec, check_history, finalize, future_index
+from model.forecast.prepare import fill_masked
+
+LEVELS = sorted({int(round(abs(200 * q - 100))) for q in QUANTILES if q != 0.5})
+
+
+def _quantile_columns(fc: pd.DataFrame, point: str) -> np.ndarray:
+    cols = []
+    for q in QUANTILES:
+        lvl = int(round(abs(200 * q - 100)))
+        cols.append(fc[point] if lvl == 0 else fc[f"{point}-{'lo' if q < 0.5 else 'hi'}-{lvl}"])
+    return np.column_stack(cols)
+
+
+class AutoETSForecaster:
+    """statsforecast AutoETS per series (local model), ``n_jobs`` processes."""
+
+    def __init__(self, season_length: int | None = None, n_jobs: int = 1, name: str = "ets"):
+        self.season_length, self.n_jobs, self.name = season_length, n_jobs, name
+
+    def fit(self, history: pd.DataFrame, spec: FrameSpec) -> "AutoETSForecaster":
+        self.history_ = fill_masked(check_history(history, spec))
+        self.spec_ = spec
+        return self
+
+    def _season(self, n_min: int) -> int:
+        m = self.season_length or self.spec_.season_length
+        return m if n_min >= 2 * m else 1
+
+    def predict(self, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
+        from statsforecast import StatsForecast
+        from statsforecast.models import AutoETS, Naive
+        hist = self.history_
+        sizes = hist.groupby("series_id").size()
+        parts = []
+        for m, ids in sizes.groupby(sizes.apply(lambda n: self._season(n))).groups.items():
+            df = hist.loc[hist["series_id"].isin(ids), ["series_id", "period_start", "y"]]
+            df = df.rename(columns={"series_id": "unique_id", "period_start": "ds"})
+            sf = StatsForecast(models=[AutoETS(season_length=m, alias="ets")], freq=self.spec_.freq,
+                               n_jobs=self.n_jobs, fallback_model=Naive())
+            parts.append(sf.forecast(df=df, h=h, level=LEVELS))
+        fc = pd.concat(parts).sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+        return finalize(future_index(hist, h, self.spec_.freq), fc["ets"], _quantile_columns(fc, "ets"),
+                        self.name)
