@@ -45,13 +45,18 @@ class Section:
 
 
 def table(df: pd.DataFrame, columns: Sequence[Column], n: int | None = 10, title: str = "",
-          caption: str = "", what: str = "rows") -> Block:
+          caption: str = "", what: str = "rows", numeric: Sequence[bool] | None = None) -> Block:
     """A short table: the first ``n`` rows, the listed columns that ``df`` has, each formatted; the rows
-    left out are counted ("n more")."""
-    cols = [c for c in columns if c[0] in df.columns]
+    left out are counted ("n more"). Numeric columns are right-aligned (``numeric`` overrides the guess
+    from the dtypes, one flag per listed column)."""
+    keep = [c[0] in df.columns for c in columns]
+    cols = [c for c, k in zip(columns, keep) if k]
     shown = df if n is None else df.head(n)
     rows = [[f(v) for (_, _, f), v in zip(cols, r)] for r in shown[[c[0] for c in cols]].itertuples(index=False)]
-    numeric = [pd.api.types.is_numeric_dtype(df[c[0]]) and not pd.api.types.is_bool_dtype(df[c[0]]) for c in cols]
+    if numeric is None:
+        numeric = [pd.api.types.is_numeric_dtype(df[c[0]]) and not pd.api.types.is_bool_dtype(df[c[0]]) for c in cols]
+    else:
+        numeric = [flag for flag, k in zip(numeric, keep) if k]
     more = len(df) - len(shown)
     if more:
         caption = f"{caption} {more:,} more {what} not shown.".strip()

@@ -172,9 +172,14 @@ def cliff_chart(sweep: pd.DataFrame, sla: float, cliff_load: float | None) -> al
 
 
 def cliff_overlay(sweeps: pd.DataFrame, sla: float | None) -> alt.TopLevelMixin:
-    """On-time rate vs load for several scenarios (``scenario`` column), the SLA (if any) dashed."""
+    """On-time rate for several scenarios (``scenario`` column), the SLA (if any) dashed. The x axis is the
+    absolute arrival rate when every sweep publishes ``orders_per_hour`` (comparable across scenarios),
+    else the load multiplier of each scenario's own reference demand."""
+    absolute = "orders_per_hour" in sweeps.columns and sweeps.orders_per_hour.notna().all()
+    x = (alt.X("orders_per_hour:Q", title="orders per hour") if absolute else
+         alt.X("load:Q", title="load (× each scenario's reference demand)", scale=alt.Scale(zero=False)))
     lines = alt.Chart(sweeps).mark_line(point=True).encode(
-        x=alt.X("load:Q", title="load (× each scenario's reference demand)", scale=alt.Scale(zero=False)),
+        x=x,
         y=alt.Y("on_time_rate:Q", title="on-time rate", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("scenario:N", title="scenario"),
         tooltip=["scenario", alt.Tooltip("load:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%")])

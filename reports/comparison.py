@@ -14,13 +14,10 @@ def delta_text(delta: float, unit: str, currency: str) -> str:
     """A delta in the KPI's unit: percentage points for rates, currency for money, × for load factors."""
     if pd.isna(delta) or unit == "text":
         return ""
-    if unit == "pct":
-        return f"{delta * 100:+.1f} pt"
     if unit == "money":
         return ("+" if delta >= 0 else "") + fmt.money(delta, currency)
-    if unit == "ratio":
-        return f"{delta:+.2f}×"
-    return f"{delta:+,.0f}"
+    text = {"pct": f"{delta * 100:+.1f} pt", "ratio": f"{delta:+.2f}×"}.get(unit, f"{delta:+,.0f}")
+    return text.replace("-", "−")
 
 
 def kpi_matrix(reports: list[StudyReport]) -> pd.DataFrame:
@@ -39,22 +36,31 @@ def _link_row(r: StudyReport) -> dict:
     try:
         link = weak_link(r)
     except MissingInput as e:
-        return {"scenario": r.scenario_name, "weak_link": fmt.DASH, "cliff": fmt.DASH, "next": str(e)}
+        return {"scenario": r.scenario_name, "weak_link": fmt.DASH, "cliff": fmt.DASH, "cliff_rate": fmt.DASH,
+                "next": str(e)}
     c = link.cliff
-    cliff = fmt.ratio(c.cliff_load) if pd.notna(c.cliff_load) else f"none up to {fmt.ratio(c.beyond)}"
+    if pd.isna(c.cliff_load):
+        cliff = f"none up to {fmt.ratio(c.beyond)}"
+    else:
+        cliff = ("≤ " if pd.isna(c.last_ok) else "") + fmt.ratio(c.cliff_load)
+    rate = fmt.number(c.cliff_orders_per_hour)
     step = link.next_step
     nxt = (f"{step.get('action') or step['resource']}: {fmt.money(step['cost'], r.currency)} → cliff "
            f"{fmt.ratio(step['cliff_after'])}") if step else fmt.DASH
-    return {"scenario": r.scenario_name, "weak_link": link.resource or fmt.DASH, "cliff": cliff, "next": nxt}
+    return {"scenario": r.scenario_name, "weak_link": link.resource or fmt.DASH, "cliff": cliff,
+            "cliff_rate": rate, "next": nxt}
 
 
 def _sweeps(reports: list[StudyReport]) -> pd.DataFrame:
+    """Every scenario's sweep stacked with a ``scenario`` column (``orders_per_hour`` kept when published)."""
     frames = []
     for r in reports:
         try:
-            frames.append(require(r, "simulation", "sim_sweep")[["load", "on_time_rate"]].assign(scenario=r.scenario_name))
+            sw = require(r, "simulation", "sim_sweep")
         except MissingInput:
             continue
+        frames.append(sw[[c for c in ("load", "orders_per_hour", "on_time_rate") if c in sw.columns]]
+                      .assign(scenario=r.scenario_name))
     if not frames:
         raise MissingInput("No scenario published a growth sweep.")
     return pd.concat(frames, ignore_index=True)
@@ -67,12 +73,15 @@ def comparison_sections(reports: list[StudyReport]) -> list[Section]:
                               "seconds": sum((r.provenance.get("stage_seconds") or {}).values())} for r in reports])
     matrix = kpi_matrix(reports)
     cols = [(c, c, fmt.text) for c in matrix.columns[1:]]
-    blocks_kpi = [table(matrix, [("kpi", "KPI", fmt.text), *cols], n=None,
+    blocks_kpi = [table(matrix, [("kpi", "KPI", fmt.text), *cols], n=None, numeric=[False] + [True] * len(cols),
                         caption=f"In brackets: change vs {reports[0].scenario_name} (rates in percentage points).")]
     links = pd.DataFrame([_link_row(r) for r in reports])
+    if (links.cliff_rate == fmt.DASH).all():
+        links = links.drop(columns="cliff_rate")
     cliff_blocks = [table(links, [("scenario", "Scenario", fmt.text), ("weak_link", "Weak link", fmt.text),
-                                  ("cliff", "Cliff (× reference load)", fmt.text), ("next", "Next step", fmt.text)],
-                          n=None)]
+                                  ("cliff", "Cliff (× reference load)", fmt.text),
+                                  ("cliff_rate", "Cliff (orders/hour)", fmt.text), ("next", "Next step", fmt.text)],
+                          n=None, numeric=[False, False, True, True, False])]
     try:
         slas = [s for r in reports if (s := sla(r)) is not None]
         cliff_blocks.append(Block("chart", charts.cliff_overlay(_sweeps(reports), max(slas) if slas else None)))

@@ -114,7 +114,8 @@ def _simulation_kpis(report: StudyReport) -> list[tuple]:
                      "pct", f"SLA {link.cliff.sla:.0%}"))
     cliff = link.cliff
     if pd.notna(cliff.cliff_load):
-        rows.append(("cliff_load", "Scaling cliff", cliff.cliff_load, "ratio", "load where on-time < SLA"))
+        where = "load where on-time < SLA" if pd.notna(cliff.last_ok) else "below SLA at the lowest load simulated"
+        rows.append(("cliff_load", "Scaling cliff", cliff.cliff_load, "ratio", where))
     else:
         rows.append(("cliff_load", "Scaling cliff", np.nan, "ratio", f"none up to {cliff.beyond:.2f}×"))
     rows.append(("weak_link", "Structural weak link", link.resource or "–", "text", "bottleneck at the cliff"))

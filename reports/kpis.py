@@ -163,13 +163,15 @@ def scaling_cliff(sim_sweep: pd.DataFrame, sla: float) -> pd.DataFrame:
 
     With levels ℓ ascending and on-time rate o_ℓ: ``first_fail`` = min{ℓ : o_ℓ < sla}, ``last_ok`` the
     level before it, and ``cliff_load`` the load where the straight line between them crosses the SLA.
-    ``bottleneck`` is the sweep's bottleneck at ``first_fail`` when published. No failing level → the
-    cliff lies beyond the sweep (``cliff_load`` NaN, ``beyond`` = largest level)."""
+    ``bottleneck`` is the sweep's bottleneck at ``first_fail`` and ``cliff_orders_per_hour`` the arrival
+    rate there (interpolated) when the sweep publishes ``bottleneck`` / ``orders_per_hour``. Failing at
+    the lowest level → ``cliff_load`` = that level and ``last_ok`` NaN (the cliff is at or below it). No
+    failing level → the cliff lies beyond the sweep (``cliff_load`` NaN, ``beyond`` = largest level)."""
     s = sim_sweep.sort_values("load", ignore_index=True)
     fail = s.index[s.on_time_rate < sla]
     if len(fail) == 0:
         return pd.DataFrame([{"sla": sla, "last_ok": s.load.max(), "first_fail": np.nan, "cliff_load": np.nan,
-                              "beyond": s.load.max(), "bottleneck": None}])
+                              "beyond": s.load.max(), "bottleneck": None, "cliff_orders_per_hour": np.nan}])
     i = fail[0]
     first = s.loc[i]
     if i == 0:
@@ -179,8 +181,9 @@ def scaling_cliff(sim_sweep: pd.DataFrame, sla: float) -> pd.DataFrame:
         last_ok = prev.load
         frac = (prev.on_time_rate - sla) / (prev.on_time_rate - first.on_time_rate)
         cliff = prev.load + frac * (first.load - prev.load)
+    rate = np.interp(cliff, s.load, s.orders_per_hour) if "orders_per_hour" in s.columns else np.nan
     return pd.DataFrame([{"sla": sla, "last_ok": last_ok, "first_fail": first.load, "cliff_load": cliff,
-                          "beyond": np.nan, "bottleneck": first.get("bottleneck")}])
+                          "beyond": np.nan, "bottleneck": first.get("bottleneck"), "cliff_orders_per_hour": rate}])
 
 
 def bottleneck_ladder(sim_ladder: pd.DataFrame) -> pd.DataFrame:

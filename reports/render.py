@@ -108,7 +108,7 @@ def write_report(sections: list[Section], meta: dict, out_dir: str | Path, stem:
 
 def _study_meta(report: StudyReport) -> dict:
     p = report.provenance
-    return {"title": f"Scenario study: {report.scenario_name}", "subtitle": report.scenario.get("description", ""),
+    return {"kind": "study", "title": f"Scenario study: {report.scenario_name}", "subtitle": report.scenario.get("description", ""),
             "footer": f"{report.scenario_name} · run {p.get('run_id', '–')} · data {p.get('data_fingerprint', '–')}"}
 
 
@@ -125,6 +125,6 @@ def render_comparison_report(reports: list[StudyReport], out_dir: str | Path, pd
     names = [r.scenario_name for r in reports]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must be unique in a comparison; got {names}")
-    meta = {"title": "Scenario comparison: " + " vs ".join(names),
+    meta = {"kind": "comparison", "title": "Scenario comparison: " + " vs ".join(names),
             "subtitle": f"Deltas are against {names[0]}.", "footer": "comparison · " + " · ".join(names)}
     return write_report(comparison_sections(reports), meta, out_dir, "comparison", pdf)

@@ -38,10 +38,13 @@ def weak_link_text(report: StudyReport) -> str:
     who = f"The structural weak link is {link.resource}" if link.resource else "No single weak link was named"
     if pd.isna(c.cliff_load):
         text = f"{who}; on-time delivery stays above the {c.sla:.0%} SLA up to {c.beyond:.2f}× the reference load."
+    elif pd.isna(c.last_ok):
+        text = (f"{who}: on-time delivery is below the {c.sla:.0%} SLA already at the lowest simulated load "
+                f"({c.cliff_load:.2f}× the reference load).")
     else:
-        bracket = f" (between {c.last_ok:.2f}× and {c.first_fail:.2f}×)" if pd.notna(c.last_ok) else ""
+        rate = f", about {c.cliff_orders_per_hour:,.0f} orders per hour" if pd.notna(c.cliff_orders_per_hour) else ""
         text = (f"{who}: on-time delivery falls below the {c.sla:.0%} SLA at {c.cliff_load:.2f}× the reference "
-                f"load{bracket}.")
+                f"load{rate} (between {c.last_ok:.2f}× and {c.first_fail:.2f}×).")
     if link.next_step:
         s = link.next_step
         text += (f" The next step, {s.get('action') or 'relieving ' + str(s['resource'])}, costs "

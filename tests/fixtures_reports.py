@@ -116,20 +116,22 @@ def workforce_stage(rng: np.random.Generator, growth: float) -> StageOutput:
 def simulation_stage(growth: float) -> StageOutput:
     loads = np.round(np.arange(0.75, 2.51, 0.25), 2)
     cliff_at = 1.6 / growth
-    on_time = np.clip(0.99 - 0.9 / (1 + np.exp(-(loads - cliff_at - 0.25) * 8)), 0, 1)
-    sweep = pd.DataFrame({"load": loads, "on_time_rate": on_time, "on_time_lo": on_time - 0.01,
+    on_time = np.clip(0.99 - 0.9 / (1 + np.exp(-(loads - cliff_at - np.log(21.5) / 8) * 8)), 0, 1)  # 0.95 at cliff_at
+    sweep = pd.DataFrame({"load": loads, "orders_per_hour": loads * 400 * growth, "on_time_rate": on_time, "on_time_lo": on_time - 0.01,
                           "on_time_hi": np.minimum(on_time + 0.01, 1), "cycle_time_min": 45 + 400 * (1 - on_time),
                           "bottleneck": np.where(loads < 2.0, "pack" if growth < 1.5 else "dispatch", "dispatch")})
     stations = pd.DataFrame({"station": ["receive", "putaway", "pick", "pack", "dispatch"],
                              "servers": [4, 6, 20, 8, 3],
                              "utilization": np.minimum(np.array([0.52, 0.48, 0.71, 0.88, 0.79]) * growth, 0.99),
                              "mean_wait_min": [1.2, 0.8, 4.5, 17.3, 9.8], "mean_queue_len": [0.4, 0.2, 3.1, 9.2, 4.4]})
-    ladder = pd.DataFrame({"step": [1, 2, 3], "resource": ["pack", "dispatch", "pick"],
-                           "action": ["+2 pack stations", "+1 loading dock", "+4 pickers"],
-                           "capacity_before": [8, 3, 20], "capacity_after": [10, 4, 24],
-                           "cost": [48_000.0, 120_000.0, 150_000.0], "cliff_before": [cliff_at, cliff_at * 1.2,
-                                                                                  cliff_at * 1.45],
-                           "cliff_after": [cliff_at * 1.2, cliff_at * 1.45, cliff_at * 1.7], "lead_time_weeks": [4, 12, 6]})
+    order = [0, 1, 2] if growth < 1.5 else [1, 0, 2]
+    steps = pd.DataFrame({"resource": ["pack", "dispatch", "pick"], "action": ["+2 pack stations", "+1 loading dock",
+                                                                              "+4 pickers"],
+                          "capacity_before": [8, 3, 20], "capacity_after": [10, 4, 24],
+                          "cost": [48_000.0, 120_000.0, 150_000.0], "lead_time_weeks": [4, 12, 6]}).iloc[order]
+    ladder = steps.reset_index(drop=True).assign(step=[1, 2, 3], cliff_before=[cliff_at, cliff_at * 1.2,
+                                                                              cliff_at * 1.45],
+                                                 cliff_after=[cliff_at * 1.2, cliff_at * 1.45, cliff_at * 1.7])
     kpis = pd.DataFrame({"metric": ["on_time_rate", "cycle_time_min", "cycle_time_p95_min", "throughput_per_hour"],
                          "mean": [float(on_time[1]), 62.0, 140.0, 410.0 * growth],
                          "lo95": [float(on_time[1]) - 0.01, 58.0, 131.0, 398.0 * growth],

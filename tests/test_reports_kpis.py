@@ -35,10 +35,12 @@ def test_planned_service_is_one_minus_shortfall_over_demand():
 
 
 def test_scaling_cliff_interpolates_the_sla_crossing():
-    sweep = pd.DataFrame({"load": [2.0, 1.0, 1.5], "on_time_rate": [0.91, 0.99, 0.97], "bottleneck": ["x", "y", "z"]})
+    sweep = pd.DataFrame({"load": [2.0, 1.0, 1.5], "on_time_rate": [0.91, 0.99, 0.97], "bottleneck": ["x", "y", "z"],
+                          "orders_per_hour": [800.0, 400.0, 600.0]})
     c = kpis.scaling_cliff(sweep, 0.95).iloc[0]
     assert (c.last_ok, c.first_fail, c.bottleneck) == (1.5, 2.0, "x")
     assert c.cliff_load == pytest.approx(1.5 + (0.97 - 0.95) / (0.97 - 0.91) * 0.5)
+    assert c.cliff_orders_per_hour == pytest.approx(400.0 * c.cliff_load)
 
 
 def test_scaling_cliff_beyond_the_sweep_and_at_its_first_level():
@@ -162,3 +164,14 @@ def test_headline_and_comparison_deltas():
     assert d == pytest.approx(cmp.at[("growth", "demand_units"), "value"] - k.at["demand_units", "value"])
     assert math.isnan(cmp.at[("growth", "weak_link"), "delta"])
     assert headline_kpis(make_report(skip=("simulation", "pricing"))).key.isin(["weak_link", "margin"]).sum() == 0
+
+
+def test_weak_link_sentence_when_the_sweep_starts_below_the_sla():
+    from reports.sections import weak_link_text
+
+    r = make_report("overloaded")
+    sweep = r.stages["simulation"].tables["sim_sweep"]
+    r.stages["simulation"].tables["sim_sweep"] = sweep.assign(on_time_rate=sweep.on_time_rate * 0.5)
+    text = weak_link_text(r)
+    assert "below the 95% SLA already at the lowest simulated load (0.75×" in text
+    assert headline_kpis(r).set_index("key").at["cliff_load", "note"] == "below SLA at the lowest load simulated"

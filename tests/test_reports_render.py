@@ -138,6 +138,7 @@ def test_stage_results_are_read_duck_typed(tmp_path):
     assert f"{pd.DataFrame(fc.tables['forecast'])['mean'].sum():,.0f}" in html
 
 
+@pytest.mark.filterwarnings("ignore:Could not infer format")
 def test_a_table_of_unexpected_shape_costs_only_its_part(tmp_path):
     r = make_report("odd")
     r.stages["workforce"].tables["plan_headcount"]["month"] = "not a month"
