@@ -244,6 +244,7 @@ TABLES: dict[str, Table] = {
                 C("units", "DOUBLE", min=0, max=MAX_UNITS_PER_LINE),
                 C("weight_kg", "DOUBLE", min=0, max=1e6),
                 C("freight_cost", "DOUBLE", min=0, max=1e7),
+                C("approved_at", "TIMESTAMP", doc="payment approved / order released for fulfilment"),
             ),
             key=("order_id",),
             foreign_keys=(FK("location_id", "location", "location_id"),),
