@@ -70,9 +70,10 @@ def momentary(log: EventLog, periods: list[tuple[np.ndarray, np.ndarray]]) -> di
     mid, length = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
     dur = np.zeros((len(periods), mid.size))
     for i, (a, b) in enumerate(periods):
-        k = np.searchsorted(a, mid, side="right") - 1
-        inside = (k >= 0) & (b[np.maximum(k, 0)] > mid)
-        dur[i] = np.where(inside, (b - a)[np.maximum(k, 0)], 0.0) if a.size else 0.0
+        if a.size == 0:
+            continue
+        k = np.maximum(np.searchsorted(a, mid, side="right") - 1, 0)
+        dur[i] = np.where((a[k] <= mid) & (b[k] > mid), (b - a)[k], 0.0)
     who = np.where(dur.max(axis=0) > 0, dur.argmax(axis=0), -1)
     shifting = _shifting_mask(mid, who, periods)
     total = hi - lo
