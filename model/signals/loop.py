@@ -80,7 +80,7 @@ def ingest_landed(con, landing: Path) -> list[dict]:
     from model.ssot.ingest import IngestError, ingest_file
     from model.ssot.schema import INGEST_ORDER
     outbox.init_outbox(con)
-    done = {r[0] for r in con.execute("SELECT file_hash FROM watch_files").fetchall()}
+    done = {r[0] for r in con.execute("SELECT file_hash FROM watch_files WHERE status = 'loaded'").fetchall()}
     marks = []
     files = [(kind_of(p, landing), p) for p in landed_files(landing)]
     files.sort(key=lambda kp: (INGEST_ORDER.index(kp[0]) if kp[0] else -1, str(kp[1])))

@@ -1,8 +1,10 @@
 """The actions outbox: idempotent, atomic writes of proposed/approved actions to the SSOT and a JSONL export.
 
-Every action carries an idempotency key derived from (rule, subject, as-of date, action type): the same
-signal on the same data date always yields the same key, so re-processing after a restart or crash inserts
-nothing new (``ON CONFLICT DO NOTHING``). Actions, the signals that caused them and the marks of the files
+Every action carries an idempotency key derived from (rule, subject, episode, action type), where the
+episode identifies the event (the competitor observation that moved, the last sale of an aging SKU, the
+ISO week of a demand shift; by default the data date): the same event always yields the same key, so
+re-processing after a restart or crash, or seeing the same event again the next day, inserts nothing new
+(``ON CONFLICT DO NOTHING``). Actions, the signals that caused them and the marks of the files
 that were processed are written in ONE transaction: a crash leaves either all of a cycle or none of it.
 """
 from __future__ import annotations
@@ -55,10 +57,11 @@ class Signal:
     as_of: str              # data date (ISO) the signal refers to
     severity: float         # rule-specific size (e.g. CUSUM statistic, % change, units short)
     details: dict = field(default_factory=dict)
+    episode: str = ""       # what makes two days' detections the same event (default: the as-of date)
 
     @property
     def signal_id(self) -> str:
-        return key(self.rule, self.subject, self.as_of)
+        return key(self.rule, self.subject, self.episode or self.as_of)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class Action:
 
     @property
     def action_id(self) -> str:
-        return key(self.signal.rule, self.subject, self.signal.as_of, self.action_type)
+        return key(self.signal.rule, self.subject, self.signal.episode or self.signal.as_of, self.action_type)
 
 
 def _frames(signals: list[Signal], actions: list[Action], run_id: str, scenario: str):

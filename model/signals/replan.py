@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from model.signals.outbox import Action, Signal
+from solvers import InfeasibleModelError
 from scenarios.schema.signals import Guardrails, SignalsConfig
 
 DEFAULT_ELASTICITY = -1.5   # used when the store has no estimate for the SKU (stated in the action)
@@ -115,7 +116,10 @@ def price_changes(con, signals: list[Signal], g: Guardrails, cfg: SignalsConfig)
         def demand(p, e=e, ratio=ratio, p0=p0):
             return (p / p0) ** e * ratio ** DEFAULT_CROSS
 
-        best = best_ladder_price(_ladder(p0), cost, demand, min_margin=0.0)
+        try:
+            best = best_ladder_price(_ladder(p0), cost, demand, min_margin=0.0)
+        except InfeasibleModelError:  # every ladder price is below cost: a master-data issue, not a price move
+            continue
         change = (best.price / p0 - 1) * 100
         out.append(Action(
             "price_change", s.subject, s, p0, float(best.price), None, None,

@@ -60,7 +60,7 @@ def reorder_signals(con, as_of: dt.date, rule: ReorderRule) -> list[Signal]:
     rop = mu * L + z * np.sqrt(L * sd**2 + mu**2 * sL**2)
     R = rule.review_days
     S = mu * (L + R) + z * np.sqrt((L + R) * sd**2 + mu**2 * sL**2)
-    pos_ip = ip["on_hand"] + ip["on_order"]
+    pos_ip = ip["on_hand"] + ip["on_order"] + pending_orders(con, as_of, R).reindex(ip.index, fill_value=0.0)
     hit = (pos_ip < rop) & (mu > 0)
     out = []
     for sku in ip.index[hit.to_numpy()]:
@@ -68,6 +68,18 @@ def reorder_signals(con, as_of: dt.date, rule: ReorderRule) -> list[Signal]:
             "inventory_position": float(pos_ip[sku]), "reorder_point": float(rop[sku]),
             "order_up_to": float(S[sku]), "daily_demand": float(mu[sku]), "lead_time_days": float(L[sku])}))
     return out
+
+
+def pending_orders(con, as_of: dt.date, days: int) -> pd.Series:
+    """Units of purchase-order actions approved (or auto-approved) in the last ``days`` days: on order in
+    effect, though not yet in the source system's purchase orders — so the loop does not re-order daily."""
+    try:
+        df = con.execute("SELECT subject AS sku_id, sum(quantity) AS q FROM actions WHERE action_type = "
+                         "'purchase_order' AND status IN ('auto-approved', 'approved') AND as_of > ? - to_days(?) "
+                         "AND as_of <= ? GROUP BY 1", [as_of, days, as_of]).df()
+    except duckdb.Error:  # no outbox yet
+        return pd.Series(dtype=float)
+    return df.set_index("sku_id")["q"]
 
 
 def cusum(z: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
@@ -98,9 +110,10 @@ def demand_shift_signals(con, as_of: dt.date, rule: DemandShiftRule) -> list[Sig
     out = []
     for i in np.flatnonzero(ok & ((sp > rule.h) | (sm > rule.h))):
         direction = "surge" if sp[i] >= sm[i] else "drop"
+        year, week, _ = as_of.isocalendar()
         out.append(Signal("demand_shift", d.index[i], as_of.isoformat(), float(max(sp[i], sm[i])), {
             "direction": direction, "baseline_daily": float(mu[i]), "recent_daily": float(recent[i].mean()),
-            "cusum_plus": float(sp[i]), "cusum_minus": float(sm[i])}))
+            "cusum_plus": float(sp[i]), "cusum_minus": float(sm[i])}, episode=f"{year}-W{week:02d}-{direction}"))
     return out
 
 
@@ -122,7 +135,8 @@ def competitor_price_signals(con, as_of: dt.date, rule: CompetitorPriceRule) -> 
         i = int(np.argmax(np.abs(chg.to_numpy())))
         out.append(Signal("competitor_price", sku, as_of.isoformat(), float(chg.iloc[i]), {
             "competitor": g.competitor.iloc[i], "old_price": float(g.old_price.iloc[i]),
-            "new_price": float(g.new_price.iloc[i]), "change_pct": float(chg.iloc[i])}))
+            "new_price": float(g.new_price.iloc[i]), "change_pct": float(chg.iloc[i])},
+            episode=f"{g.competitor.iloc[i]}@{pd.Timestamp(g.date.iloc[i]).date().isoformat()}"))
     return out
 
 
@@ -144,7 +158,7 @@ def slow_mover_signals(con, as_of: dt.date, rule: SlowMoverRule) -> list[Signal]
         days = None if pd.isna(r.last_sale) else (as_of - pd.Timestamp(r.last_sale).date()).days
         out.append(Signal("slow_mover", r.sku_id, as_of.isoformat(), float(days or rule.max_days_without_sale), {
             "on_hand": float(r.on_hand), "days_without_sale": days, "list_price": r.list_price,
-            "unit_cost": r.unit_cost}))
+            "unit_cost": r.unit_cost}, episode=f"last-sale@{r.last_sale}"))
     return out
 
 
