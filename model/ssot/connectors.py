@@ -35,11 +35,13 @@ HEAD_BYTES = 4096
 
 @dataclass(frozen=True)
 class Source:
-    """A readable source: the DuckDB table expression that reads it and its column names, in order."""
+    """A readable source: the DuckDB table expression that reads it, its column names in order, and
+    the names of its text (VARCHAR) columns."""
 
     read_sql: str
     columns: tuple[str, ...]
     format: str
+    text_columns: frozenset[str] = frozenset()
 
 
 def file_sha256(path: Path) -> str:
@@ -163,7 +165,7 @@ def _csv_source(path: Path, head: bytes, opts: CsvOptions, compression: str) -> 
            f"delim={quote_str(opts.delimiter)}, quote={quote_str(opts.quote)}, escape={quote_str(opts.escape)}, "
            f"encoding={quote_str(opts.encoding)}, skip={int(opts.skip)}, compression='{compression}', "
            f"strict_mode=true, auto_detect=false, null_padding=false)")
-    return Source(sql, names, "csv")
+    return Source(sql, names, "csv", frozenset(names))
 
 
 def _describe(con: duckdb.DuckDBPyConnection, path: Path, sql: str, fmt: str) -> list[tuple[str, str]]:
@@ -179,12 +181,13 @@ def _jsonl_source(con, path: Path, compression: str) -> Source:
     cols = ", ".join(f"{quote_str(n)}: 'VARCHAR'" for n in names)
     sql = (f"read_json({quote_str(str(path))}, format='newline_delimited', records=true, "
            f"compression='{compression}', columns={{{cols}}})")
-    return Source(sql, names, "jsonl")
+    return Source(sql, names, "jsonl", frozenset(names))
 
 
 def _parquet_source(con, path: Path) -> Source:
     sql = f"read_parquet({quote_str(str(path))})"
-    return Source(sql, tuple(n for n, _ in _describe(con, path, sql, "Parquet")), "parquet")
+    cols = _describe(con, path, sql, "Parquet")
+    return Source(sql, tuple(n for n, _ in cols), "parquet", frozenset(n for n, t in cols if t == "VARCHAR"))
 
 
 @contextlib.contextmanager

@@ -193,10 +193,10 @@ def ingest_query(con: duckdb.DuckDBPyConnection, sql: str, kind: str, mapping=No
     @contextlib.contextmanager
     def open_src(_m):
         try:
-            cols = tuple(r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall())
+            cols = con.execute(f"DESCRIBE {sql}").fetchall()
         except duckdb.Error as e:
             raise IngestError(f"{label}: invalid query: {connectors.short_error(e)}") from None
-        yield Source(f"({sql})", cols, "sql")
+        yield Source(f"({sql})", tuple(c[0] for c in cols), "sql", frozenset(c[0] for c in cols if c[1] == "VARCHAR"))
 
     return _run_batch(con, kind, mapping, label, lambda: digest, open_src)
 
@@ -218,11 +218,13 @@ def _manifest_views(con, manifest) -> dict[str, str]:
                 con.execute(f"DROP VIEW IF EXISTS temp.{quote_ident(name)}")
 
 
-def ingest_manifest(con: duckdb.DuckDBPyConnection, manifest_path: str | Path) -> ManifestResult:
+def ingest_manifest(con: duckdb.DuckDBPyConnection, manifest_path: str | Path,
+                    root: str | Path | None = None) -> ManifestResult:
     """Ingest every entry of a sources manifest in dependency order (``schema.INGEST_ORDER``), one
     transaction per entry. A refused entry stops the manifest: earlier entries stay loaded, later ones
-    are skipped, and :class:`IngestError` is raised with the partial :class:`ManifestResult` as ``result``."""
-    manifest = load_manifest(manifest_path)
+    are skipped, and :class:`IngestError` is raised with the partial :class:`ManifestResult` as ``result``.
+    ``root`` overrides the folder data paths are relative to (see :func:`model.ssot.mapping.load_manifest`)."""
+    manifest = load_manifest(manifest_path, root)
     result = ManifestResult(name=manifest.name)
     try:
         with _manifest_views(con, manifest) as view_hashes:

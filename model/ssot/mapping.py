@@ -226,7 +226,7 @@ class Manifest:
     view_paths: dict[str, Path] = field(default_factory=dict)
 
 
-def _entry(raw: Any, i: int, base: Path, origin: str, views: dict) -> ManifestEntry:
+def _entry(raw: Any, i: int, base: Path, root: Path, origin: str) -> ManifestEntry:
     where = f"{origin}: files[{i}]"
     item = _need_dict(raw, where)
     unknown = sorted(set(item) - ENTRY_KEYS)
@@ -237,10 +237,8 @@ def _entry(raw: Any, i: int, base: Path, origin: str, views: dict) -> ManifestEn
     kind = item.get("kind")
     if kind not in INGEST_KINDS:
         raise IngestError(f"{where}: kind {kind!r} unknown; expected one of {', '.join(INGEST_KINDS)}")
-    if "sql" in item and not views:
-        raise IngestError(f"{where}: a 'sql' entry needs the manifest's 'views' (name: file) to query")
     mapping = load_mapping(item.get("mapping"), kind, base)
-    path = base / item["path"] if "path" in item else None
+    path = (root / item["path"]).resolve() if "path" in item else None
     name = str(item.get("name") or (item["path"] if path else f"{kind}_{i}"))
     return ManifestEntry(kind=kind, mapping=mapping, path=path, sql=item.get("sql"), name=name)
 
@@ -253,27 +251,32 @@ def _views(raw: Any, base: Path, origin: str) -> tuple[dict[str, Mapping], dict[
         spec = {"path": spec} if isinstance(spec, str) else _need_dict(spec, f"{origin}: views.{name}")
         if "path" not in spec or set(spec) - VIEW_KEYS:
             raise IngestError(f"{origin}: views.{name}: needs 'path' (+ optional format, csv), got {sorted(spec)}")
-        paths[name] = base / spec.pop("path")
+        paths[name] = (base / spec.pop("path")).resolve()
         where = f"{origin}: views.{name}"
         opts[name] = Mapping(origin=where, format=_format(spec.get("format"), where),
                              csv=_csv_options(spec.get("csv"), where), extra_columns="ignore")
     return opts, paths
 
 
-def load_manifest(path: str | Path) -> Manifest:
-    """Read and validate a sources manifest; entries are returned in dependency order (INGEST_ORDER)."""
+def load_manifest(path: str | Path, root: str | Path | None = None) -> Manifest:
+    """Read and validate a sources manifest; entries are returned in dependency order (INGEST_ORDER).
+
+    Data files (``files[].path``, ``views``) are relative to ``root``: the argument, else the manifest's
+    ``root:`` key (relative to the manifest), else the manifest's folder. Mapping files are relative to
+    the manifest's folder."""
     from model.ssot.schema import INGEST_ORDER
 
     path = Path(path)
     doc = _need_dict(read_yaml(path, "sources manifest"), str(path))
-    unknown = sorted(set(doc) - {"name", "files", "views", "description"})
+    unknown = sorted(set(doc) - {"name", "files", "views", "description", "root"})
     if unknown:
-        raise IngestError(f"{path}: unknown manifest key(s) {', '.join(unknown)}; allowed: name, files, views, description")
+        raise IngestError(f"{path}: unknown manifest key(s) {', '.join(unknown)}; allowed: name, root, files, views, description")
     files = doc.get("files")
     if not isinstance(files, list) or not files:
         raise IngestError(f"{path}: 'files' must be a non-empty list of {{path|sql, kind, mapping}}")
-    views, view_paths = _views(doc.get("views"), path.parent, str(path))
-    entries = [_entry(item, i, path.parent, str(path), views) for i, item in enumerate(files)]
+    data_root = Path(root) if root is not None else path.parent / str(doc.get("root", "."))
+    views, view_paths = _views(doc.get("views"), data_root, str(path))
+    entries = [_entry(item, i, path.parent, data_root, str(path)) for i, item in enumerate(files)]
     entries.sort(key=lambda e: INGEST_ORDER.index(e.kind))  # stable: list order within a kind
     return Manifest(path=path, name=str(doc.get("name") or path.stem), entries=tuple(entries),
                     views=views, view_paths=view_paths)

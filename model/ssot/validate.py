@@ -81,14 +81,20 @@ def _check_sources(table: Table, mapping: Mapping, source_cols: tuple[str, ...],
                           f"mapping, or set 'extra_columns: ignore' to drop them")
 
 
+def _fails(col: str, typ: str) -> str:
+    """SQL: a non-NULL text value that is not a ``typ`` (BIGINT: not a whole number — DuckDB would round)."""
+    if typ == "BIGINT":
+        return f"{col} IS NOT NULL AND TRY_CAST({col} AS DOUBLE) IS DISTINCT FROM TRY_CAST({col} AS BIGINT)"
+    return f"{col} IS NOT NULL AND TRY_CAST({col} AS {typ}) IS NULL"
+
+
 def infer_types(con: duckdb.DuckDBPyConnection, read_sql: str, cols: set[str], label: str) -> dict[str, str]:
-    """Type of each text column: the first of INFER_TYPES that every non-empty value casts to (whole
-    column, one scan), else VARCHAR. Derive expressions see these columns with these types."""
+    """Type of each text column: the first of INFER_TYPES that every non-empty value casts to exactly
+    (whole column, one scan), else VARCHAR. Derive expressions see these columns with these types."""
     if not cols:
         return {}
     order = sorted(cols)
-    aggs = [f"count(*) FILTER (WHERE {qi(c)} IS NOT NULL AND TRY_CAST({qi(c)} AS {t}) IS NULL)"
-            for c in order for t in INFER_TYPES]
+    aggs = [f"count(*) FILTER (WHERE {_fails(qi(c), t)})" for c in order for t in INFER_TYPES]
     aggs += [f"count({qi(c)})" for c in order]
     try:
         row = con.execute(f"SELECT {', '.join(aggs)} FROM {read_sql}").fetchone()
@@ -105,7 +111,7 @@ def infer_types(con: duckdb.DuckDBPyConnection, read_sql: str, cols: set[str], l
 def plan_columns(con, table: Table, mapping: Mapping, source: Source, label: str) -> Plan:
     """Check the file's columns against the table and mapping; say where every canonical column comes from."""
     _check_sources(table, mapping, source.columns, label)
-    refs = _derive_refs(mapping, source.columns) if source.format != "parquet" else set()
+    refs = _derive_refs(mapping, source.columns) & source.text_columns
     typed = {c: t for c, t in infer_types(con, source.read_sql, refs, label).items() if t != "VARCHAR"}
 
     def src(name: str) -> str:
