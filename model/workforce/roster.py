@@ -26,7 +26,6 @@ number of weekend days any employee works (fairness, soft, weight λ).
 """
 from __future__ import annotations
 
-import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -64,6 +63,7 @@ class Employee:
     min_consecutive_days: int = 1
     min_consecutive_days_off: int = 1
     max_weekends: int | None = None
+    min_days_off_per_week: int = 0
     unavailable_days: frozenset[int] = frozenset()
 
 
@@ -83,6 +83,7 @@ class RosterData:
     off_requests: dict = field(default_factory=dict)   # (e, d, t) → weight p
     weekend_fairness_weight: float = 0.0
     first_weekday: int = 0                              # 0 = Monday
+    day_templates: dict | None = None                   # d → templates allowed that day (None = all)
 
     def __post_init__(self):
         problems = []
@@ -122,6 +123,10 @@ def _skill_groups(data: RosterData) -> dict[tuple[str, ...], list[int]]:
     return dict(groups)
 
 
+def _open(data: RosterData, d: int, t: str) -> bool:
+    return data.day_templates is None or t in data.day_templates.get(d, ())
+
+
 def add_variables(m: pyo.ConcreteModel, data: RosterData) -> None:
     """x[e,d,t] binary (only for templates the employee may work), w[e,d], n[g,d,t], y[d,t,r] integer,
     under/over ≥ 0 per requirement row."""
@@ -131,7 +136,7 @@ def add_variables(m: pyo.ConcreteModel, data: RosterData) -> None:
     m.T = pyo.Set(initialize=[t.id for t in data.templates], ordered=True)
     m.R = pyo.Set(initialize=list(data.roles), ordered=True)
     m.EDT = pyo.Set(dimen=3, initialize=[(e, d, t) for e in m.E for d in m.D for t in m.T
-                                         if caps[e].get(t, 1) > 0], ordered=True)
+                                         if caps[e].get(t, 1) > 0 and _open(data, d, t)], ordered=True)
     m.x = pyo.Var(m.EDT, domain=pyo.Binary)
     m.w = pyo.Var(m.E, m.D, bounds=(0, 1))
     m.groups = _skill_groups(data)
@@ -175,23 +180,20 @@ def add_skill_groups(m, data: RosterData) -> None:
 
 
 def add_role_split(m, data: RosterData) -> None:
-    """Workers on (d,t) take one role each within their skills (Hall's condition, exact)::
+    """Workers on (d,t) take one role each within their skills (a transportation split, exact)::
 
-        Σ_r y[d,t,r] = Σ_g n[g,d,t];   Σ_{r∈S} y[d,t,r] ≤ Σ_{g : g∩S≠∅} n[g,d,t]   ∀ S ⊊ R, S ≠ ∅
+        Σ_{r ∈ g} z[g,d,t,r] = n[g,d,t] ∀ g;   y[d,t,r] = Σ_{g ∋ r} z[g,d,t,r] ∀ r;   z ≥ 0
+
+    With n and y integer a fractional z can always be replaced by an integral one (transportation
+    matrices are totally unimodular), so z stays continuous.
     """
     skills = list(m.groups)
-    m.role_total = pyo.Constraint(m.D, m.T, rule=lambda m, d, t:
-                                  sum(m.y[d, t, r] for r in m.R) == sum(m.n[g, d, t] for g in m.G))
-    subsets = [S for k in range(1, len(data.roles)) for S in itertools.combinations(data.roles, k)]
-    if not subsets:
-        return
-    m.S = pyo.Set(initialize=list(range(len(subsets))))
-
-    def rule(m, s, d, t):
-        S = set(subsets[s])
-        able = [g for g in m.G if S & set(skills[g])]
-        return sum(m.y[d, t, r] for r in S) <= sum(m.n[g, d, t] for g in able)
-    m.role_hall = pyo.Constraint(m.S, m.D, m.T, rule=rule)
+    m.GR = pyo.Set(dimen=2, initialize=[(g, r) for g in m.G for r in skills[g]])
+    m.z = pyo.Var(m.GR, m.D, m.T, bounds=(0, None))
+    m.role_supply = pyo.Constraint(m.G, m.D, m.T, rule=lambda m, g, d, t:
+                                   sum(m.z[g, r, d, t] for r in skills[g]) == m.n[g, d, t])
+    m.role_demand = pyo.Constraint(m.D, m.T, m.R, rule=lambda m, d, t, r:
+                                   m.y[d, t, r] == sum(m.z[g, r, d, t] for g in m.G if r in skills[g]))
 
 
 def add_coverage(m, data: RosterData) -> None:
@@ -210,23 +212,38 @@ def add_coverage(m, data: RosterData) -> None:
 
 
 def add_rest(m, data: RosterData) -> None:
-    """Minimum rest / forbidden successions: Σ_{t∈A} x[e,d,t] + Σ_{t∈B} x[e,d+1,t] ≤ 1
-    ∀ e, d < H−1, (A,B) ∈ rest cliques (every pair A×B leaves less than the minimum rest)."""
-    rows = []
-    for e in m.E:
-        for d in range(data.days - 1):
-            for a, b in data.rest_cliques:
-                terms = [m.x[e, d, t] for t in a if (e, d, t) in m.EDT]
-                terms2 = [m.x[e, d + 1, t] for t in b if (e, d + 1, t) in m.EDT]
-                if terms and terms2:
-                    rows.append(sum(terms) + sum(terms2) <= 1)
-    m.rest = pyo.ConstraintList()
-    for row in rows:
-        m.rest.add(row)
+    """Minimum rest / forbidden successions, for every clique (A_i, B_i) of templates whose pairs leave
+    less than the minimum rest::
+
+        a[e,d,i] + b[e,d+1,i] ≤ 1     ∀ e, d < H−1, i
+        a[e,d,i] = Σ_{t∈A_i} x[e,d,t],  b[e,d,i] = Σ_{t∈B_i} x[e,d,t]
+
+    The sums are written incrementally when the cliques are nested (A_i ⊇ A_{i+1}, B_i ⊇ B_{i−1}), which
+    keeps each x in two definition rows instead of one row per clique.
+    """
+    A = [a for a, _ in data.rest_cliques]
+    B = [b for _, b in data.rest_cliques]
+    m.C = pyo.RangeSet(0, len(A) - 1) if A else pyo.Set(initialize=[])
+    m.rest_a = pyo.Var(m.E, m.D, m.C, bounds=(0, 1))
+    m.rest_b = pyo.Var(m.E, m.D, m.C, bounds=(0, 1))
+
+    def define(var, sets, j_of):
+        def rule(m, e, d, i):
+            j = j_of(i)
+            nested = j is not None and sets[j] <= sets[i]
+            base = var[e, d, j] if nested else 0
+            rest = sets[i] - sets[j] if nested else sets[i]
+            return var[e, d, i] == base + sum(m.x[e, d, t] for t in rest if (e, d, t) in m.EDT)
+        return rule
+    last = len(A) - 1
+    m.rest_a_def = pyo.Constraint(m.E, m.D, m.C, rule=define(m.rest_a, A, lambda i: i + 1 if i < last else None))
+    m.rest_b_def = pyo.Constraint(m.E, m.D, m.C, rule=define(m.rest_b, B, lambda i: i - 1 if i > 0 else None))
+    m.rest = pyo.Constraint(m.E, pyo.RangeSet(0, data.days - 2), m.C,
+                            rule=lambda m, e, d, i: m.rest_a[e, d, i] + m.rest_b[e, d + 1, i] <= 1)
 
 
 def add_contract_minutes(m, data: RosterData) -> None:
-    """min_e ≤ Σ_{d∈p, t} m_t·x[e,d,t] ≤ max_e ∀ e, contract periods p (minutes)."""
+    """min_e ≤ Σ_{d∈p, t} m_t·x[e,d,t] ≤ max_e ∀ e, contract periods p (stated in hours: ÷ 60)."""
     pm = {t.id: t.paid_minutes for t in data.templates}
     P = data.days // data.contract_period_days
     m.P = pyo.RangeSet(0, P - 1)
@@ -234,9 +251,9 @@ def add_contract_minutes(m, data: RosterData) -> None:
     def rule(m, e, p):
         emp = data.employees[e]
         days = range(p * data.contract_period_days, (p + 1) * data.contract_period_days)
-        paid = sum(pm[t] * m.x[e, d, t] for d in days for t in m.shifts_of[e, d])
-        hi = None if math.isinf(emp.max_minutes) else emp.max_minutes
-        return pyo.inequality(emp.min_minutes or None, paid, hi)
+        paid = sum(pm[t] / 60.0 * m.x[e, d, t] for d in days for t in m.shifts_of[e, d])
+        hi = None if math.isinf(emp.max_minutes) else emp.max_minutes / 60.0
+        return pyo.inequality(emp.min_minutes / 60.0 or None, paid, hi)
     m.contract_minutes = pyo.Constraint(m.E, m.P, rule=rule)
 
 
@@ -259,6 +276,16 @@ def add_max_consecutive_days(m, data: RosterData) -> None:
             continue
         for d in range(data.days - c):
             m.max_consecutive.add(sum(m.w[e, j] for j in range(d, d + c + 1)) <= c)
+
+
+def add_min_days_off_per_week(m, data: RosterData) -> None:
+    """Σ_{d ∈ week j} w[e,d] ≤ 7 − f_e ∀ e, full weeks j of the horizon (f_e days off per week)."""
+    m.min_days_off_week = pyo.ConstraintList()
+    for e, emp in enumerate(data.employees):
+        if emp.min_days_off_per_week > 0:
+            for j in range(data.days // 7):
+                days = range(7 * j, 7 * j + 7)
+                m.min_days_off_week.add(sum(m.w[e, d] for d in days) <= 7 - emp.min_days_off_per_week)
 
 
 def add_min_consecutive_days(m, data: RosterData) -> None:
@@ -325,7 +352,7 @@ def build_roster_model(data: RosterData) -> pyo.ConcreteModel:
     add_variables(m, data)
     for family in (add_day_work, add_availability, add_skill_groups, add_role_split, add_coverage,
                    add_rest, add_contract_minutes, add_max_per_template, add_max_consecutive_days,
-                   add_min_consecutive_days, add_min_consecutive_days_off, add_max_weekends,
+                   add_min_days_off_per_week, add_min_consecutive_days, add_min_consecutive_days_off, add_max_weekends,
                    add_weekend_fairness, add_objective):
         family(m, data)
     return m
