@@ -136,9 +136,9 @@ def headcount_chart(head: pd.DataFrame) -> alt.TopLevelMixin:
     return _finish(bars.properties(width=WIDE, height=HEIGHT), "Headcount plan by month")
 
 
-def utilization_chart(stations: pd.DataFrame, bottleneck: str | None) -> alt.TopLevelMixin:
-    """Utilisation per station (bars, highest first); the bottleneck in red."""
-    data = stations.assign(is_bottleneck=stations.station == bottleneck)
+def utilization_chart(stations: pd.DataFrame, bottlenecks: list[str]) -> alt.TopLevelMixin:
+    """Utilisation per station (bars, highest first); the bottleneck(s) in red."""
+    data = stations.assign(is_bottleneck=stations.station.isin(bottlenecks))
     base = alt.Chart(data).encode(y=alt.Y("station:N", title=None, sort="-x"))
     bars = base.mark_bar().encode(
         x=alt.X("utilization:Q", title="utilisation", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
@@ -150,21 +150,24 @@ def utilization_chart(stations: pd.DataFrame, bottleneck: str | None) -> alt.Top
                    "Utilisation by resource at the reference load (red: bottleneck)")
 
 
-def cliff_chart(sweep: pd.DataFrame, sla: float, cliff_load: float | None) -> alt.TopLevelMixin:
-    """On-time rate and cycle time vs load multiplier; SLA dashed, the cliff as a red vertical rule."""
-    x = alt.X("load:Q", title="load (× reference demand)", scale=alt.Scale(zero=False))
-    base = alt.Chart(sweep).encode(x=x)
+def cliff_chart(sweep: pd.DataFrame, sla: float | None, cliff_load: float | None) -> alt.TopLevelMixin:
+    """On-time rate and cycle time vs load level (simulated levels only); SLA dashed, the cliff as a red
+    vertical rule."""
+    data = sweep.dropna(subset=["on_time_rate"]).sort_values("level")
+    x = alt.X("level:Q", title="load (× reference arrival rate)", scale=alt.Scale(zero=False))
+    base = alt.Chart(data).encode(x=x)
     layers = [base.mark_line(point=True, color=BLUE).encode(
         y=alt.Y("on_time_rate:Q", title="on-time rate", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("load:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%"),
-                 alt.Tooltip("cycle_time_min:Q", format=",.0f")]),
-        alt.Chart(pd.DataFrame({"sla": [sla]})).mark_rule(color=GREY, strokeDash=[6, 4]).encode(y="sla:Q")]
-    if {"on_time_lo", "on_time_hi"} <= set(sweep.columns):
+        tooltip=[alt.Tooltip("level:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%"),
+                 alt.Tooltip("cycle_time_min:Q", format=",.0f")])]
+    if sla is not None:
+        layers.append(alt.Chart(pd.DataFrame({"sla": [sla]})).mark_rule(color=GREY, strokeDash=[6, 4]).encode(y="sla:Q"))
+    if {"on_time_lo", "on_time_hi"} <= set(data.columns):
         layers.insert(0, base.mark_area(color=BLUE, opacity=0.2).encode(y="on_time_lo:Q", y2="on_time_hi:Q"))
-    cliff = pd.DataFrame({"load": [cliff_load] if cliff_load is not None and pd.notna(cliff_load) else []})
-    rule = alt.Chart(cliff).mark_rule(color=RED, strokeWidth=2).encode(x="load:Q")
+    cliff = pd.DataFrame({"level": [cliff_load] if cliff_load is not None and pd.notna(cliff_load) else []})
+    rule = alt.Chart(cliff).mark_rule(color=RED, strokeWidth=2).encode(x="level:Q")
     label = alt.Chart(cliff).mark_text(color=RED, align="left", dx=4, y=8, fontSize=11).encode(
-        x="load:Q", text=alt.Text("load:Q", format=".2f"))
+        x="level:Q", text=alt.Text("level:Q", format=".2f"))
     top = alt.layer(*layers, rule, label).properties(width=WIDE, height=170)
     ct = alt.layer(base.mark_line(point=True, color=GREY).encode(
         y=alt.Y("cycle_time_min:Q", title="cycle time (min)")), rule).properties(width=WIDE, height=110)
@@ -173,16 +176,17 @@ def cliff_chart(sweep: pd.DataFrame, sla: float, cliff_load: float | None) -> al
 
 def cliff_overlay(sweeps: pd.DataFrame, sla: float | None) -> alt.TopLevelMixin:
     """On-time rate for several scenarios (``scenario`` column), the SLA (if any) dashed. The x axis is the
-    absolute arrival rate when every sweep publishes ``orders_per_hour`` (comparable across scenarios),
-    else the load multiplier of each scenario's own reference demand."""
-    absolute = "orders_per_hour" in sweeps.columns and sweeps.orders_per_hour.notna().all()
-    x = (alt.X("orders_per_hour:Q", title="orders per hour") if absolute else
-         alt.X("load:Q", title="load (× each scenario's reference demand)", scale=alt.Scale(zero=False)))
+    absolute arrival rate when every sweep publishes ``rate_per_hour`` (comparable across scenarios),
+    else the load multiplier of each scenario's own reference arrival rate."""
+    sweeps = sweeps.dropna(subset=["on_time_rate"])
+    absolute = "rate_per_hour" in sweeps.columns and sweeps.rate_per_hour.notna().all()
+    x = (alt.X("rate_per_hour:Q", title="orders per hour") if absolute else
+         alt.X("level:Q", title="load (× each scenario's reference arrival rate)", scale=alt.Scale(zero=False)))
     lines = alt.Chart(sweeps).mark_line(point=True).encode(
         x=x,
         y=alt.Y("on_time_rate:Q", title="on-time rate", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("scenario:N", title="scenario"),
-        tooltip=["scenario", alt.Tooltip("load:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%")])
+        tooltip=["scenario", alt.Tooltip("level:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%")])
     sla_rule = alt.Chart(pd.DataFrame({"sla": [] if sla is None else [sla]})).mark_rule(
         color=GREY, strokeDash=[6, 4]).encode(y="sla:Q")
     return _finish((lines + sla_rule).properties(width=WIDE, height=HEIGHT), "Scaling cliffs compared")

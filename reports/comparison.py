@@ -43,23 +43,22 @@ def _link_row(r: StudyReport) -> dict:
         cliff = f"none up to {fmt.ratio(c.beyond)}"
     else:
         cliff = ("≤ " if pd.isna(c.last_ok) else "") + fmt.ratio(c.cliff_load)
-    rate = fmt.number(c.cliff_orders_per_hour)
     step = link.next_step
-    nxt = (f"{step.get('action') or step['resource']}: {fmt.money(step['cost'], r.currency)} → cliff "
-           f"{fmt.ratio(step['cliff_after'])}") if step else fmt.DASH
+    nxt = (f"{step['action']}: {fmt.money(step['cost'], r.currency)} → cliff "
+           f"{fmt.ratio(step['cliff_after']) if pd.notna(step['cliff_after']) else 'beyond the sweep'}") if step else fmt.DASH
     return {"scenario": r.scenario_name, "weak_link": link.resource or fmt.DASH, "cliff": cliff,
-            "cliff_rate": rate, "next": nxt}
+            "cliff_rate": fmt.number(c.cliff_rate), "next": nxt}
 
 
 def _sweeps(reports: list[StudyReport]) -> pd.DataFrame:
-    """Every scenario's sweep stacked with a ``scenario`` column (``orders_per_hour`` kept when published)."""
+    """Every scenario's sweep stacked with a ``scenario`` column (``rate_per_hour`` kept when published)."""
     frames = []
     for r in reports:
         try:
             sw = require(r, "simulation", "sim_sweep")
         except MissingInput:
             continue
-        frames.append(sw[[c for c in ("load", "orders_per_hour", "on_time_rate") if c in sw.columns]]
+        frames.append(sw[[c for c in ("level", "rate_per_hour", "on_time_rate") if c in sw.columns]]
                       .assign(scenario=r.scenario_name))
     if not frames:
         raise MissingInput("No scenario published a growth sweep.")

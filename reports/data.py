@@ -34,9 +34,10 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "plan_coverage": ("role", "day", "hour", "required", "scheduled", "shortfall"),
     "plan_headcount": ("month", "core", "flex_hours", "temps"),
     # simulation stage
+    "sim_kpis": ("kpi", "value"),
     "sim_stations": ("station", "utilization", "mean_wait_min"),
-    "sim_sweep": ("load", "on_time_rate", "cycle_time_min"),
-    "sim_ladder": ("step", "resource", "cost", "cliff_after"),
+    "sim_sweep": ("level", "on_time_rate", "cycle_time_min"),
+    "sim_ladder": ("step", "relieved", "step_cost", "cliff_level", "bottleneck_at_cliff"),
 }
 
 STAGES = ("forecast", "pricing", "inventory", "workforce", "simulation")

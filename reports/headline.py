@@ -14,7 +14,7 @@ import pandas as pd
 
 from reports import kpis
 from reports.blocks import attempt
-from reports.data import MissingInput, StudyReport, require
+from reports.data import MissingInput, StudyReport, optional, require
 from reports.fmt import money
 
 KPI_COLUMNS = ("key", "kpi", "value", "unit", "note")
@@ -29,32 +29,37 @@ def _get(d: dict, *path: str):
 
 
 def sla(report: StudyReport) -> float | None:
-    """The on-time SLA: the simulation summary's ``sla``, else the scenario's ``simulation.sla``."""
-    value = report.summary("simulation").get("sla")
-    return value if value is not None else _get(report.scenario, "simulation", "sla")
+    """The on-time SLA: the simulation summary's ``sla`` / ``on_time_target``, else the scenario's
+    ``simulation.sla.on_time_target``."""
+    s = report.summary("simulation")
+    for value in (s.get("sla"), s.get("on_time_target"), _get(report.scenario, "simulation", "sla", "on_time_target")):
+        if isinstance(value, (int, float)):
+            return float(value)
+    return None
 
 
 @dataclass(frozen=True)
 class WeakLink:
     resource: str | None
     cliff: pd.Series          # one row of kpis.scaling_cliff
-    next_step: dict | None    # first ladder step, when a ladder was published
+    next_step: dict | None    # first step of kpis.bottleneck_ladder, when a ladder was published
 
 
 def weak_link(report: StudyReport) -> WeakLink:
-    """The structural weak link: the bottleneck at the cliff (sweep), else the simulation's bottleneck."""
+    """The structural weak link: the bottleneck at the cliff (ladder rung 0, else the sweep's bottleneck at
+    the cliff, else the simulation summary's bottleneck) and the first ladder step that relieves it."""
     sweep = require(report, "simulation", "sim_sweep")
-    target = sla(report)
-    if target is None:
-        raise MissingInput("No on-time SLA published (simulation summary 'sla' or scenario simulation.sla).")
-    cliff = kpis.scaling_cliff(sweep, target).iloc[0]
-    resource = cliff.bottleneck if isinstance(cliff.bottleneck, str) else report.summary("simulation").get("bottleneck")
     try:
-        ladder = kpis.bottleneck_ladder(require(report, "simulation", "sim_ladder"))
-        step = ladder.iloc[0].to_dict() if len(ladder) else None
-    except MissingInput:
-        step = None
-    return WeakLink(resource, cliff, step)
+        cliff = kpis.scaling_cliff(sweep, sla(report)).iloc[0]
+    except ValueError as e:
+        raise MissingInput(f"No scaling cliff: {e}.") from None
+    raw = optional(report, "simulation", "sim_ladder")
+    rung0 = None if raw is None else kpis.current_state(raw)
+    candidates = (None if rung0 is None else rung0.bottleneck_at_cliff, cliff.bottleneck,
+                  report.summary("simulation").get("bottleneck"))
+    resource = next((c for c in candidates if isinstance(c, str) and c), None)
+    steps = None if raw is None else kpis.bottleneck_ladder(raw)
+    return WeakLink(resource, cliff, steps.iloc[0].to_dict() if steps is not None and len(steps) else None)
 
 
 def _forecast_kpis(report: StudyReport) -> list[tuple]:
@@ -108,13 +113,15 @@ def _workforce_kpis(report: StudyReport) -> list[tuple]:
 def _simulation_kpis(report: StudyReport) -> list[tuple]:
     link = weak_link(report)
     rows = []
-    k = report.table("simulation", "sim_kpis")
-    if k is not None and {"metric", "mean"} <= set(k.columns) and "on_time_rate" in set(k.metric):
-        rows.append(("on_time", "On-time rate (reference load)", k.set_index("metric").at["on_time_rate", "mean"],
-                     "pct", f"SLA {link.cliff.sla:.0%}"))
+    k = optional(report, "simulation", "sim_kpis")
+    on_time = None if k is None else kpis.sim_kpi(k, "on_time_rate")
+    if on_time is not None:
+        target = sla(report)
+        rows.append(("on_time", "On-time rate (reference load)", on_time, "pct",
+                     f"SLA {target:.0%}" if target is not None else "simulated"))
     cliff = link.cliff
     if pd.notna(cliff.cliff_load):
-        where = "load where on-time < SLA" if pd.notna(cliff.last_ok) else "below SLA at the lowest load simulated"
+        where = "first load level that fails" if pd.notna(cliff.last_ok) else "fails at the lowest load simulated"
         rows.append(("cliff_load", "Scaling cliff", cliff.cliff_load, "ratio", where))
     else:
         rows.append(("cliff_load", "Scaling cliff", np.nan, "ratio", f"none up to {cliff.beyond:.2f}×"))

@@ -153,47 +153,80 @@ def headcount_plan(plan_headcount: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values("month", ignore_index=True)
 
 
+def base_case(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the ``base`` case when the table has a ``case`` column (else its first case, else all)."""
+    if "case" not in df.columns or df.empty:
+        return df
+    case = "base" if (df.case == "base").any() else df.case.iloc[0]
+    return df[df.case == case]
+
+
 def station_utilization(sim_stations: pd.DataFrame) -> pd.DataFrame:
-    """Stations k by utilisation ρ_k (busy server-time / available server-time), highest first."""
-    return sim_stations.sort_values("utilization", ascending=False, ignore_index=True)
+    """Stations k of the base case by utilisation ρ_k (busy server-time / available server-time), highest
+    first."""
+    return base_case(sim_stations).sort_values("utilization", ascending=False, ignore_index=True)
 
 
-def scaling_cliff(sim_sweep: pd.DataFrame, sla: float) -> pd.DataFrame:
-    """The scaling cliff of a growth sweep (one row).
+def sim_kpi(sim_kpis: pd.DataFrame, kpi: str) -> float | None:
+    """The base case's value of one system KPI (``kpi, value`` rows), or None when not published."""
+    rows = base_case(sim_kpis)
+    rows = rows[rows.kpi == kpi]
+    return None if rows.empty or pd.isna(rows.value.iloc[0]) else float(rows.value.iloc[0])
 
-    With levels ℓ ascending and on-time rate o_ℓ: ``first_fail`` = min{ℓ : o_ℓ < sla}, ``last_ok`` the
-    level before it, and ``cliff_load`` the load where the straight line between them crosses the SLA.
-    ``bottleneck`` is the sweep's bottleneck at ``first_fail`` and ``cliff_orders_per_hour`` the arrival
-    rate there (interpolated) when the sweep publishes ``bottleneck`` / ``orders_per_hour``. Failing at
-    the lowest level → ``cliff_load`` = that level and ``last_ok`` NaN (the cliff is at or below it). No
-    failing level → the cliff lies beyond the sweep (``cliff_load`` NaN, ``beyond`` = largest level)."""
-    s = sim_sweep.sort_values("load", ignore_index=True)
-    fail = s.index[s.on_time_rate < sla]
-    if len(fail) == 0:
-        return pd.DataFrame([{"sla": sla, "last_ok": s.load.max(), "first_fail": np.nan, "cliff_load": np.nan,
-                              "beyond": s.load.max(), "bottleneck": None, "cliff_orders_per_hour": np.nan}])
-    i = fail[0]
-    first = s.loc[i]
-    if i == 0:
-        last_ok, cliff = np.nan, first.load
+
+def scaling_cliff(sim_sweep: pd.DataFrame, sla: float | None) -> pd.DataFrame:
+    """The scaling cliff of a growth sweep (one row), as issue 7 defines it: the first level ℓ (multiplier of
+    the reference arrival rate) that fails — the sweep's ``fails`` reason when published, else on-time rate
+    o_ℓ < ``sla`` or not simulated (unstable by the capacity bound).
+
+    Columns: ``cliff_load`` = that level, ``last_ok`` = the level before it (NaN when the lowest level
+    already fails), ``reason``, ``bottleneck`` (the sweep's at the cliff), ``cliff_rate`` (orders/hour, when
+    ``rate_per_hour`` is published), ``sla``; no failing level → ``cliff_load`` NaN and ``beyond`` = the
+    largest level simulated."""
+    s = sim_sweep.sort_values("level", ignore_index=True)
+    if "fails" in s.columns:
+        failing = s.fails.notna() & (s.fails.astype(str) != "")
+        reasons = s.fails
+    elif sla is not None:
+        failing = s.on_time_rate.isna() | (s.on_time_rate < sla)
+        reasons = pd.Series(f"on-time rate below the SLA {sla:.0%}", index=s.index)
     else:
-        prev = s.loc[i - 1]
-        last_ok = prev.load
-        frac = (prev.on_time_rate - sla) / (prev.on_time_rate - first.on_time_rate)
-        cliff = prev.load + frac * (first.load - prev.load)
-    rate = np.interp(cliff, s.load, s.orders_per_hour) if "orders_per_hour" in s.columns else np.nan
-    return pd.DataFrame([{"sla": sla, "last_ok": last_ok, "first_fail": first.load, "cliff_load": cliff,
-                          "beyond": np.nan, "bottleneck": first.get("bottleneck"), "cliff_orders_per_hour": rate}])
+        raise ValueError("the sweep publishes no 'fails' column and no SLA was given to judge on-time rates")
+    row = {"sla": sla, "last_ok": np.nan, "cliff_load": np.nan, "beyond": np.nan, "reason": None,
+           "bottleneck": None, "cliff_rate": np.nan}
+    if not failing.any():
+        return pd.DataFrame([row | {"last_ok": s.level.max(), "beyond": s.level.max()}])
+    i = int(failing.to_numpy().argmax())
+    first = s.loc[i]
+    return pd.DataFrame([row | {"last_ok": s.level.iloc[i - 1] if i > 0 else np.nan, "cliff_load": first.level,
+                                "reason": reasons.iloc[i], "bottleneck": first.get("bottleneck"),
+                                "cliff_rate": first.get("rate_per_hour", np.nan)}])
 
 
 def bottleneck_ladder(sim_ladder: pd.DataFrame) -> pd.DataFrame:
-    """Ladder steps in order with ``cumulative_cost`` (Σ cost up to the step) and ``gain`` = cliff_after /
-    cliff_before − 1 when ``cliff_before`` is published."""
-    df = sim_ladder.sort_values("step", ignore_index=True)
-    df["cumulative_cost"] = df.cost.cumsum()
-    if "cliff_before" in df.columns:
-        df["gain"] = df.cliff_after / df.cliff_before - 1
-    return df
+    """The ladder's rungs as steps: rung 0 is the operation as it is; rung k ≥ 1 relieves ``relieved`` by
+    ``servers_added`` at ``step_cost``. Per step: ``resource, action, cost, cumulative_cost = Σ cost,
+    cliff_before`` (the previous rung's cliff level), ``cliff_after`` (this rung's; NaN = no cliff in the
+    swept range), ``next_bottleneck`` (the bottleneck at the new cliff) and ``gain = cliff_after /
+    cliff_before − 1``; ``lambda_max_per_hour`` and ``lead_time_weeks`` are kept when published."""
+    lad = sim_ladder.sort_values("step", ignore_index=True)
+    out = pd.DataFrame({"step": lad.step, "resource": lad.relieved, "cost": lad.step_cost.fillna(0.0),
+                        "cliff_before": lad.cliff_level.shift(), "cliff_after": lad.cliff_level,
+                        "next_bottleneck": lad.bottleneck_at_cliff})
+    added = lad.servers_added if "servers_added" in lad.columns else pd.Series(np.nan, index=lad.index)
+    out["action"] = [f"+{int(n)} {r}" if pd.notna(n) and r else (r or "as is") for n, r in zip(added, lad.relieved)]
+    out["cumulative_cost"] = out.cost.cumsum()
+    out["gain"] = out.cliff_after / out.cliff_before - 1
+    for col in ("lambda_max_per_hour", "lead_time_weeks"):
+        if col in lad.columns:
+            out[col] = lad[col]
+    return out[out.step >= 1].reset_index(drop=True) if (out.step >= 1).any() else out.iloc[0:0]
+
+
+def current_state(sim_ladder: pd.DataFrame) -> pd.Series | None:
+    """Rung 0 of the ladder (the operation as it is), or None when the ladder has no rung 0."""
+    rung = sim_ladder[sim_ladder.step == 0]
+    return None if rung.empty else rung.iloc[0]
 
 
 def solve_summary(solves_by_stage: dict[str, list[dict]]) -> pd.DataFrame:

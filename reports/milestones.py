@@ -7,7 +7,8 @@ Rules (each a small function; all inputs are stage tables):
    one peak with start, end and load factor ``L = max week / reference``.
 2. **Capacity** — before a peak with load L, take the bottleneck ladder's steps in order while the cliff
    before the step is ≤ L (without the step, the operation breaks at the peak); each is due
-   ``lead_time_weeks`` before the peak starts. If the ladder ends below L, the plan says so.
+   ``lead_time_weeks`` before the peak starts (at the peak's start when no lead time is published). If the
+   ladder ends below L, the plan says so.
 3. **Staff** — every month whose planned heads (core + temps) rise over the previous month: hire the
    difference ``hiring_lead_weeks`` before the month starts.
 4. **Stock build-up** — orders arriving from ``build_weeks`` before a peak to its end: the first must be
@@ -44,27 +45,34 @@ def demand_peaks(total: pd.DataFrame, reference: float | None = None, peak_thres
     return pd.DataFrame(rows, columns=["start", "end", "peak_week", "load"])
 
 
-def capacity_steps(peaks: pd.DataFrame, ladder: pd.DataFrame, base_cliff: float, currency: str = "") -> pd.DataFrame:
-    """Rule 2: ladder steps needed before each peak (see module docstring)."""
+def capacity_steps(peaks: pd.DataFrame, steps: pd.DataFrame, base_cliff: float, currency: str = "") -> pd.DataFrame:
+    """Rule 2: ladder steps (``kpis.bottleneck_ladder``: step, resource, action, cost, cliff_after, optional
+    lead_time_weeks; cliff_after NaN = no cliff left in the swept range) needed before each peak."""
     rows = []
-    steps = ladder.sort_values("step").to_dict("records")
+    ordered = steps.sort_values("step").to_dict("records")
     for p in peaks.itertuples():
         cliff = base_cliff
-        for st in steps:
+        for st in ordered:
             if cliff > p.load:
                 break
-            lead = st.get("lead_time_weeks", 0) or 0
-            action = st.get("action") or f"relieve {st['resource']}"
-            rows.append(_row(p.start - pd.Timedelta(weeks=float(lead)), "capacity", f"{action} ({st['resource']})",
+            after = st["cliff_after"] if pd.notna(st["cliff_after"]) else np.inf
+            lead = st.get("lead_time_weeks")
+            lead_text = f"lead time {lead:g} weeks" if lead is not None and pd.notna(lead) else \
+                "no lead time given: due by the peak at the latest"
+            rows.append(_row(p.start - pd.Timedelta(weeks=float(lead) if lead is not None and pd.notna(lead) else 0),
+                             "capacity", f"{st['action']} ({st['resource']})",
                              f"peak of {p.start:%d %b} needs {p.load:.2f}× load; cliff {cliff:.2f}× → "
-                             f"{st['cliff_after']:.2f}× after this step; cost {money(st['cost'], currency)}; "
-                             f"lead time {lead:g} weeks"))
-            cliff = st["cliff_after"]
+                             f"{_cliff(after)} after this step; cost {money(st['cost'], currency)}; {lead_text}"))
+            cliff = after
         if cliff <= p.load:
             rows.append(_row(p.start, "capacity", "ladder exhausted before the peak",
                              f"after every listed step the cliff ({cliff:.2f}×) is still below the peak load "
                              f"({p.load:.2f}×): plan a structural change"))
     return _frame(rows)
+
+
+def _cliff(level: float) -> str:
+    return f"{level:.2f}×" if np.isfinite(level) else "beyond the swept range"
 
 
 def staff_hires(headcount: pd.DataFrame, hiring_lead_weeks: float) -> pd.DataFrame:

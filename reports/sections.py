@@ -32,30 +32,30 @@ def _skipped(report: StudyReport, stage: str, sid: str, title: str) -> Section |
 
 # ------------------------------------------------------------------------------------ executive summary
 def weak_link_text(report: StudyReport) -> str:
-    """One sentence: the weak link, the load at which service breaks, and what the next step buys."""
+    """One paragraph: the weak link, the load at which service breaks and why, and what the next step buys."""
     link = weak_link(report)
     c = link.cliff
     who = f"The structural weak link is {link.resource}" if link.resource else "No single weak link was named"
+    rate = f" ({c.cliff_rate:,.0f} orders per hour)" if pd.notna(c.cliff_rate) else ""
     if pd.isna(c.cliff_load):
-        text = f"{who}; on-time delivery stays above the {c.sla:.0%} SLA up to {c.beyond:.2f}× the reference load."
+        text = f"{who}; no level of the growth sweep fails, up to {c.beyond:.2f}× the reference load."
     elif pd.isna(c.last_ok):
-        text = (f"{who}: on-time delivery is below the {c.sla:.0%} SLA already at the lowest simulated load "
-                f"({c.cliff_load:.2f}× the reference load).")
+        text = f"{who}: service fails already at the lowest simulated load, {c.cliff_load:.2f}×{rate} ({c.reason})."
     else:
-        rate = f", about {c.cliff_orders_per_hour:,.0f} orders per hour" if pd.notna(c.cliff_orders_per_hour) else ""
-        text = (f"{who}: on-time delivery falls below the {c.sla:.0%} SLA at {c.cliff_load:.2f}× the reference "
-                f"load{rate} (between {c.last_ok:.2f}× and {c.first_fail:.2f}×).")
-    if link.next_step:
-        s = link.next_step
-        text += (f" The next step, {s.get('action') or 'relieving ' + str(s['resource'])}, costs "
-                 f"{fmt.money(s['cost'], report.currency)} and moves the cliff to {s['cliff_after']:.2f}×.")
+        text = (f"{who}: service breaks at {c.cliff_load:.2f}× the reference load{rate}: {c.reason}. "
+                f"It still holds at {c.last_ok:.2f}×.")
+    s = link.next_step
+    if s:
+        after = (f"moves the cliff to {s['cliff_after']:.2f}×" if pd.notna(s["cliff_after"])
+                 else "removes the cliff from the swept range")
+        then = f", where {s['next_bottleneck']} becomes the bottleneck" if isinstance(s.get("next_bottleneck"), str) else ""
+        text += f" The next step, {s['action']} for {fmt.money(s['cost'], report.currency)}, {after}{then}."
     return text
 
 
 def _ladder_action(report: StudyReport) -> list[str]:
     step = weak_link(report).next_step
-    return [f"Relieve {step['resource']}: {step.get('action') or 'next capacity increment'} "
-            f"({fmt.money(step['cost'], report.currency)})."] if step else []
+    return [f"Relieve {step['resource']}: {step['action']} ({fmt.money(step['cost'], report.currency)})."] if step else []
 
 
 def _pricing_action(report: StudyReport) -> list[str]:
@@ -245,27 +245,35 @@ def capacity(report: StudyReport) -> Section:
 
     def utilization():
         st = kpis.station_utilization(require(report, "simulation", "sim_stations"))
-        bn = report.summary("simulation").get("bottleneck")
+        bn = (st.station[st.is_bottleneck.astype(bool)].tolist() if "is_bottleneck" in st.columns
+              else [report.summary("simulation").get("bottleneck")])
         return [Block("chart", charts.utilization_chart(st, bn)), table(st, [
             ("station", "Resource", fmt.text), ("servers", "Servers", fmt.number),
             ("utilization", "Utilisation", fmt.pct), ("mean_wait_min", "Mean wait (min)", partial(fmt.number, decimals=1)),
-            ("mean_queue_len", "Mean queue", partial(fmt.number, decimals=1))], n=TOP_N, what="resources")]
+            ("mean_queue_len", "Mean queue", partial(fmt.number, decimals=1)),
+            ("throughput_per_hour", "Jobs per hour", partial(fmt.number, decimals=1))], n=TOP_N, what="resources")]
 
     def cliff():
         link = weak_link(report)
         sweep = require(report, "simulation", "sim_sweep")
-        chart = charts.cliff_chart(sweep.sort_values("load"), link.cliff.sla, link.cliff.cliff_load)
+        chart = charts.cliff_chart(sweep, link.cliff.sla, link.cliff.cliff_load)
         return [Block("text", weak_link_text(report)), Block("chart", chart)]
 
     def ladder():
-        lad = kpis.bottleneck_ladder(require(report, "simulation", "sim_ladder"))
+        raw = require(report, "simulation", "sim_ladder")
+        lad, now = kpis.bottleneck_ladder(raw), kpis.current_state(raw)
+        cap = "" if now is None else (f"Today: cliff at {fmt.ratio(now.cliff_level)}, bottleneck "
+                                      f"{fmt.text(now.bottleneck_at_cliff)}.")
+        if lad.empty:
+            return [note(f"The ladder has no step beyond today's operation. {cap}".strip())]
         return [table(lad, [
             ("step", "Step", fmt.number), ("resource", "Relieve", fmt.text), ("action", "Action", fmt.text),
-            ("capacity_before", "Capacity now", fmt.number), ("capacity_after", "After", fmt.number),
             ("cost", "Cost", money), ("cumulative_cost", "Cumulative", money),
             ("cliff_before", "Cliff before", fmt.ratio), ("cliff_after", "Cliff after", fmt.ratio),
+            ("next_bottleneck", "Next bottleneck", fmt.text),
+            ("lambda_max_per_hour", "Capacity bound (orders/h)", fmt.number),
             ("lead_time_weeks", "Lead (weeks)", fmt.number)], n=None,
-            title="Bottleneck ladder: relieve one, find the next")]
+            title="Bottleneck ladder: relieve one, find the next", caption=cap)]
 
     return Section("capacity", "Capacity", guarded(utilization, cliff, ladder))
 
@@ -290,7 +298,8 @@ def milestone_plan(report: StudyReport) -> tuple[pd.DataFrame, list[str]]:
     def capacity_rule():
         link = weak_link(report)
         base = link.cliff.cliff_load if pd.notna(link.cliff.cliff_load) else np.inf
-        return milestones.capacity_steps(_peaks(report), require(report, "simulation", "sim_ladder"), base, cur)
+        steps = kpis.bottleneck_ladder(require(report, "simulation", "sim_ladder"))
+        return milestones.capacity_steps(_peaks(report), steps, base, cur)
 
     def staff_rule():
         h = kpis.headcount_plan(require(report, "workforce", "plan_headcount"))
@@ -362,30 +371,47 @@ def data_quality(report: StudyReport) -> Section:
                             what="reasons"))
     elif not lin.empty:
         blocks.append(note("No row was quarantined."))
+    if isinstance(dq.get("table_rows"), dict) and dq["table_rows"]:
+        rows = pd.DataFrame(list(dq["table_rows"].items()), columns=["table", "rows"])
+        blocks.append(table(rows, [("table", "Table", fmt.text), ("rows", "Rows", fmt.number)], n=None,
+                            title="Rows in the store"))
     return Section("data-quality", "Data quality", blocks or [note("No lineage was passed to the report.")])
 
 
+def _solves(report: StudyReport) -> dict[str, list[dict]]:
+    """Solve records per stage: from the stages, else from provenance ``solver_statuses`` (stage → list)."""
+    solves = {name: list(getattr(st, "solves", None) or []) for name, st in report.stages.items()}
+    if not any(solves.values()) and isinstance(report.provenance.get("solver_statuses"), dict):
+        solves = {k: v for k, v in report.provenance["solver_statuses"].items() if isinstance(v, list)}
+    return solves
+
+
+def _pairs(d: dict, title: str) -> Block:
+    rows = pd.DataFrame([(k, fmt.text(v)) for k, v in d.items()], columns=["name", "value"])
+    return table(rows, [("name", "Name", fmt.text), ("value", "Value", fmt.text)], n=None, title=title)
+
+
 def provenance(report: StudyReport) -> Section:
+    """Scalars (run id, fingerprint, seed, …), stage timings, solver results, then every flat mapping
+    (seeds, package versions, …) as a name/value table."""
     p = report.provenance
-    scalars = [(k, fmt.text(v)) for k, v in p.items() if not isinstance(v, (dict, list))]
-    blocks = [table(pd.DataFrame(scalars, columns=["item", "value"]), [("item", "Item", fmt.text),
-                                                                     ("value", "Value", fmt.text)], n=None)]
+    blocks = [_pairs({k: v for k, v in p.items() if not isinstance(v, (dict, list))}, "")]
     timings = p.get("stage_seconds") or {}
     if timings:
         t = pd.DataFrame(list(timings.items()), columns=["stage", "seconds"])
         t = pd.concat([t, pd.DataFrame([{"stage": "total", "seconds": t.seconds.sum()}])], ignore_index=True)
         blocks.append(table(t, [("stage", "Stage", fmt.text), ("seconds", "Seconds", partial(fmt.number, decimals=1))],
                             n=None, title="Stage timings"))
-    solves = kpis.solve_summary({name: getattr(st, "solves", None) or [] for name, st in report.stages.items()})
+    solves = kpis.solve_summary(_solves(report))
     if not solves.empty:
         blocks.append(table(solves, [("stage", "Stage", fmt.text), ("solves", "Solves", fmt.number),
                                      ("statuses", "Statuses", fmt.text), ("max_gap", "Worst gap", fmt.pct),
                                      ("solve_seconds", "Solve seconds", partial(fmt.number, decimals=1))],
                             n=None, title="Solver results"))
-    for key, title in (("seeds", "Seeds"), ("versions", "Package versions"), ("solver_statuses", "Solver statuses")):
-        if isinstance(p.get(key), dict) and p[key]:
-            d = pd.DataFrame(list(p[key].items()), columns=["name", "value"])
-            blocks.append(table(d, [("name", "Name", fmt.text), ("value", "Value", fmt.text)], n=None, title=title))
+    for key, value in p.items():
+        flat = isinstance(value, dict) and value and not any(isinstance(v, (dict, list)) for v in value.values())
+        if flat and key != "stage_seconds":
+            blocks.append(_pairs(value, key.replace("_", " ").capitalize()))
     return Section("provenance", "Provenance", blocks)
 
 

@@ -114,32 +114,41 @@ def workforce_stage(rng: np.random.Generator, growth: float) -> StageOutput:
 
 
 def simulation_stage(growth: float) -> StageOutput:
-    loads = np.round(np.arange(0.75, 2.51, 0.25), 2)
+    """Tables in the shapes of model.simulation (sweep.py, tables.py): the cliff sits at 1.6 / growth."""
+    levels = np.round(np.arange(0.75, 2.51, 0.25), 2)
     cliff_at = 1.6 / growth
-    on_time = np.clip(0.99 - 0.9 / (1 + np.exp(-(loads - cliff_at - np.log(21.5) / 8) * 8)), 0, 1)  # 0.95 at cliff_at
-    sweep = pd.DataFrame({"load": loads, "orders_per_hour": loads * 400 * growth, "on_time_rate": on_time, "on_time_lo": on_time - 0.01,
-                          "on_time_hi": np.minimum(on_time + 0.01, 1), "cycle_time_min": 45 + 400 * (1 - on_time),
-                          "bottleneck": np.where(loads < 2.0, "pack" if growth < 1.5 else "dispatch", "dispatch")})
-    stations = pd.DataFrame({"station": ["receive", "putaway", "pick", "pack", "dispatch"],
-                             "servers": [4, 6, 20, 8, 3],
+    on_time = np.clip(0.99 - 0.9 / (1 + np.exp(-(levels - cliff_at - np.log(21.5) / 8) * 8)), 0, 1)  # 0.95 at cliff_at
+    weak = "pack" if growth < 1.5 else "dispatch"
+    sweep = pd.DataFrame({"level": levels, "rate_per_hour": levels * 400 * growth, "simulated": True,
+                          "on_time_rate": on_time, "on_time_lo": on_time - 0.01, "on_time_hi": np.minimum(on_time + 0.01, 1),
+                          "cycle_time_min": 45 + 400 * (1 - on_time), "unstable_share": 0.0,
+                          "bottleneck": np.where(levels < 2.0, weak, "dispatch"),
+                          "fails": [None if o >= 0.95 else "on-time rate below the SLA target 95%" for o in on_time]})
+    stations = pd.DataFrame({"case": "base", "station": ["receive", "putaway", "pick", "pack", "dispatch"],
                              "utilization": np.minimum(np.array([0.52, 0.48, 0.71, 0.88, 0.79]) * growth, 0.99),
-                             "mean_wait_min": [1.2, 0.8, 4.5, 17.3, 9.8], "mean_queue_len": [0.4, 0.2, 3.1, 9.2, 4.4]})
-    order = [0, 1, 2] if growth < 1.5 else [1, 0, 2]
-    steps = pd.DataFrame({"resource": ["pack", "dispatch", "pick"], "action": ["+2 pack stations", "+1 loading dock",
-                                                                              "+4 pickers"],
-                          "capacity_before": [8, 3, 20], "capacity_after": [10, 4, 24],
-                          "cost": [48_000.0, 120_000.0, 150_000.0], "lead_time_weeks": [4, 12, 6]}).iloc[order]
-    ladder = steps.reset_index(drop=True).assign(step=[1, 2, 3], cliff_before=[cliff_at, cliff_at * 1.2,
-                                                                              cliff_at * 1.45],
-                                                 cliff_after=[cliff_at * 1.2, cliff_at * 1.45, cliff_at * 1.7])
-    kpis = pd.DataFrame({"metric": ["on_time_rate", "cycle_time_min", "cycle_time_p95_min", "throughput_per_hour"],
-                         "mean": [float(on_time[1]), 62.0, 140.0, 410.0 * growth],
-                         "lo95": [float(on_time[1]) - 0.01, 58.0, 131.0, 398.0 * growth],
-                         "hi95": [float(on_time[1]) + 0.01, 66.0, 149.0, 422.0 * growth]})
+                             "mean_wait_min": [1.2, 0.8, 4.5, 17.3, 9.8], "mean_queue_len": [0.4, 0.2, 3.1, 9.2, 4.4],
+                             "throughput_per_hour": 400.0 * growth})
+    stations["is_bottleneck"] = stations.station == weak
+    order = ["pack", "dispatch", "pick"] if growth < 1.5 else ["dispatch", "pack", "pick"]
+    cost = {"pack": 48_000.0, "dispatch": 120_000.0, "pick": 150_000.0}
+    added = {"pack": 2, "dispatch": 1, "pick": 4}
+    first_fail = float(levels[on_time < 0.95][0])
+    cliffs = [first_fail * f for f in (1.0, 1.2, 1.45, 1.7)]
+    ladder = pd.DataFrame({"step": [0, 1, 2, 3], "relieved": [None, *order],
+                           "servers_added": [0, *(added[r] for r in order)],
+                           "step_cost": [0.0, *(cost[r] for r in order)],
+                           "lambda_max_per_hour": [c * 400 * growth * 1.1 for c in cliffs], "cliff_level": cliffs,
+                           "bottleneck_at_cliff": [*order, "receive"]})
+    ladder["cumulative_cost"] = ladder.step_cost.cumsum()
+    kpis = pd.DataFrame({"case": "base", "kpi": ["on_time_rate", "cycle_time_min", "cycle_time_p95_min",
+                                                 "throughput_per_hour"],
+                         "value": [float(on_time[1]), 62.0, 140.0, 410.0 * growth],
+                         "ci95_lo": [float(on_time[1]) - 0.01, 58.0, 131.0, 398.0 * growth],
+                         "ci95_hi": [float(on_time[1]) + 0.01, 66.0, 149.0, 422.0 * growth]})
     return StageOutput("simulation", {"sim_kpis": kpis, "sim_stations": stations, "sim_sweep": sweep,
                                       "sim_ladder": ladder},
-                       {"bottleneck": "pack" if growth < 1.5 else "dispatch", "sla": 0.95,
-                        "lambda_max_per_hour": 655.0 / growth, "lambda_max_resource": "pack"}, seconds=48.0)
+                       {"bottleneck": weak, "on_time_target": 0.95, "lambda_max_per_hour": 655.0 / growth,
+                        "lambda_max_resource": weak}, seconds=48.0)
 
 
 def make_report(name: str = "baseline", growth: float = 1.0, seed: int = 0, skip: tuple[str, ...] = ()) -> StudyReport:
@@ -155,12 +164,18 @@ def make_report(name: str = "baseline", growth: float = 1.0, seed: int = 0, skip
     lineage = pd.DataFrame({"kind": ["sku", "sales", "inventory"], "source": ["sku.csv", "pos.csv.gz", "inv.parquet"],
                             "rows_read": [500, 1_250_000, 36_500], "accepted": [500, 1_248_710, 36_493],
                             "quarantined": [0, 1_290, 7], "unchanged": [0, 0, 0], "status": "loaded"})
-    provenance = {"run_id": "r-20270101-abc", "data_fingerprint": "9f3c2a1b7d6e5f40", "seed": 42,
-                  "seeds": {s: 1000 + i for i, s in enumerate(stages)},
-                  "versions": {"python": "3.12.3", "pyomo": "6.10.0", "highspy": "1.16.0", "simpy": "4.1.1"},
+    if "inventory" in stages:
+        stages["inventory"].solves = [{"status": "optimal", "gap": 0.0, "wall_s": 0.4}] * 61 + \
+            [{"status": "time_limit", "gap": 0.004, "wall_s": 20.0}] * 2
+    provenance = {"scenario": name, "run_id": "r-20270101-abc", "data_fingerprint": "9f3c2a1b7d6e5f40", "seed": 42,
+                  "stage_seeds": {s: 1000 + i for i, s in enumerate(stages)},
+                  "solver_statuses": {k: v.solves for k, v in stages.items() if v.solves},
                   "stage_seconds": {s: v.seconds for s, v in stages.items()},
-                  "solver_statuses": {"optimal": 61, "time_limit": 2}}
+                  "versions": {"python": "3.12.3", "pyomo": "6.10.0", "highspy": "1.16.0", "simpy": "4.1.1"},
+                  "status": "ok"}
     scenario = {"name": name, "description": f"{name} scenario", "seed": 42, "horizon_weeks": 52,
                 "growth_by_month": [growth] * 12, "inventory": {"service_level": 0.95, "budget_per_week": 250_000},
-                "workforce": {"hiring_lead_weeks": 6}}
-    return StudyReport(name, scenario, provenance, {"lineage": lineage, "quarantine": quarantine}, stages)
+                "workforce": {"hiring_lead_weeks": 6}, "simulation": {"sla": {"on_time_target": 0.95}}}
+    quality = {"lineage": lineage.to_dict(orient="records"), "quarantine": quarantine.to_dict(orient="records"),
+               "table_rows": {"sku": 500, "sales": 1_248_710, "inventory": 36_493}, "fingerprint": "9f3c2a1b7d6e5f40"}
+    return StudyReport(name, scenario, provenance, quality, stages)

@@ -34,17 +34,28 @@ def test_planned_service_is_one_minus_shortfall_over_demand():
     assert row.weeks_short == pytest.approx(0.5)
 
 
-def test_scaling_cliff_interpolates_the_sla_crossing():
-    sweep = pd.DataFrame({"load": [2.0, 1.0, 1.5], "on_time_rate": [0.91, 0.99, 0.97], "bottleneck": ["x", "y", "z"],
-                          "orders_per_hour": [800.0, 400.0, 600.0]})
+def test_scaling_cliff_is_the_first_failing_level():
+    sweep = pd.DataFrame({"level": [2.0, 1.0, 1.5], "on_time_rate": [0.91, 0.99, 0.97], "bottleneck": ["x", "y", "z"],
+                          "rate_per_hour": [800.0, 400.0, 600.0]})
     c = kpis.scaling_cliff(sweep, 0.95).iloc[0]
-    assert (c.last_ok, c.first_fail, c.bottleneck) == (1.5, 2.0, "x")
-    assert c.cliff_load == pytest.approx(1.5 + (0.97 - 0.95) / (0.97 - 0.91) * 0.5)
-    assert c.cliff_orders_per_hour == pytest.approx(400.0 * c.cliff_load)
+    assert (c.last_ok, c.cliff_load, c.bottleneck, c.cliff_rate) == (1.5, 2.0, "x", 800.0)
+    assert c.reason == "on-time rate below the SLA 95%"
+
+
+def test_scaling_cliff_follows_the_sweeps_own_verdict():
+    """A level may fail on an unbounded backlog while its on-time rate still meets the SLA; unsimulated
+    levels (beyond the capacity bound) have no on-time rate."""
+    sweep = pd.DataFrame({"level": [1.0, 1.5, 2.0], "on_time_rate": [0.99, 0.97, np.nan],
+                          "fails": [None, "backlog grows without bound", "above 1.1 × λ_max"]})
+    c = kpis.scaling_cliff(sweep, None).iloc[0]
+    assert (c.last_ok, c.cliff_load, c.reason) == (1.0, 1.5, "backlog grows without bound")
+    with pytest.raises(ValueError, match="no SLA"):
+        kpis.scaling_cliff(sweep.drop(columns="fails"), None)
+    assert kpis.scaling_cliff(sweep.drop(columns="fails"), 0.95).iloc[0].cliff_load == 2.0  # NaN counts as failing
 
 
 def test_scaling_cliff_beyond_the_sweep_and_at_its_first_level():
-    sweep = pd.DataFrame({"load": [1.0, 2.0], "on_time_rate": [0.99, 0.97]})
+    sweep = pd.DataFrame({"level": [1.0, 2.0], "on_time_rate": [0.99, 0.97]})
     none = kpis.scaling_cliff(sweep, 0.95).iloc[0]
     assert math.isnan(none.cliff_load) and none.beyond == 2.0
     first = kpis.scaling_cliff(sweep, 0.995).iloc[0]
@@ -88,9 +99,14 @@ def test_cash_budget_storage_ladder_and_solves():
                          "storage_used_m3": [50.0, 80.0, 100.0], "capacity_m3": 100.0})
     assert kpis.cash_vs_budget(cash).over_budget.tolist() == [False, True, False]
     assert kpis.storage_vs_capacity(cash).utilization.tolist() == [0.5, 0.8, 1.0]
-    lad = kpis.bottleneck_ladder(pd.DataFrame({"step": [2, 1], "resource": ["b", "a"], "cost": [30.0, 10.0],
-                                               "cliff_before": [1.5, 1.2], "cliff_after": [1.8, 1.5]}))
-    assert lad.cumulative_cost.tolist() == [10.0, 40.0] and lad.gain.tolist() == pytest.approx([0.25, 0.2])
+    raw = pd.DataFrame({"step": [2, 0, 1], "relieved": ["b", None, "a"], "servers_added": [1, 0, 2],
+                        "step_cost": [30.0, 0.0, 10.0], "cliff_level": [np.nan, 1.2, 1.5],
+                        "bottleneck_at_cliff": [None, "a", "b"]})
+    lad = kpis.bottleneck_ladder(raw)
+    assert lad.resource.tolist() == ["a", "b"] and lad.action.tolist() == ["+2 a", "+1 b"]
+    assert lad.cumulative_cost.tolist() == [10.0, 40.0] and lad.cliff_before.tolist() == [1.2, 1.5]
+    assert lad.gain.iloc[0] == pytest.approx(0.25) and math.isnan(lad.cliff_after.iloc[1])  # no cliff left
+    assert lad.next_bottleneck.tolist() == ["b", None] and kpis.current_state(raw).bottleneck_at_cliff == "a"
     s = kpis.solve_summary({"inventory": [{"status": "optimal", "gap": 0.001, "wall_s": 1.5},
                                           {"status": "time_limit", "gap": 0.02, "wall_s": 3.0}], "forecast": []})
     assert s.iloc[0].to_dict() == {"stage": "inventory", "solves": 2, "statuses": "optimal: 1, time_limit: 1",
@@ -116,14 +132,17 @@ def test_demand_peaks_finds_runs_above_threshold():
 def test_capacity_steps_take_the_ladder_until_the_peak_fits():
     peaks = pd.DataFrame({"start": [pd.Timestamp("2027-11-01")], "end": [pd.Timestamp("2027-12-27")],
                           "peak_week": [pd.Timestamp("2027-11-29")], "load": [1.6]})
-    ladder = pd.DataFrame({"step": [1, 2, 3], "resource": ["pack", "dock", "pick"], "cost": [1.0, 2.0, 3.0],
-                           "cliff_after": [1.5, 1.8, 2.2], "lead_time_weeks": [4, 12, 6]})
+    ladder = pd.DataFrame({"step": [1, 2, 3], "resource": ["pack", "dock", "pick"], "action": ["+2 pack", "+1 dock", "+4 pick"],
+                           "cost": [1.0, 2.0, 3.0], "cliff_after": [1.5, 1.8, 2.2], "lead_time_weeks": [4, 12, 6]})
     m = milestones.capacity_steps(peaks, ladder, base_cliff=1.3)
-    assert m.milestone.str.contains("pack|dock").all() and len(m) == 2
+    assert m.milestone.tolist() == ["+2 pack (pack)", "+1 dock (dock)"]
     assert m.deadline.tolist() == [pd.Timestamp("2027-10-04"), pd.Timestamp("2027-08-09")]
     assert milestones.capacity_steps(peaks, ladder, base_cliff=1.7).empty
     short = milestones.capacity_steps(peaks.assign(load=2.5), ladder, base_cliff=1.3)
     assert short.milestone.iloc[-1] == "ladder exhausted before the peak"
+    no_lead = milestones.capacity_steps(peaks, ladder.drop(columns="lead_time_weeks").assign(
+        cliff_after=[np.nan, 1.8, 2.2]), base_cliff=1.3)
+    assert no_lead.deadline.tolist() == [peaks.start.iat[0]] and "beyond the swept range" in no_lead.detail.iat[0]
 
 
 def test_staff_stock_and_cash_rules():
@@ -171,7 +190,7 @@ def test_weak_link_sentence_when_the_sweep_starts_below_the_sla():
 
     r = make_report("overloaded")
     sweep = r.stages["simulation"].tables["sim_sweep"]
-    r.stages["simulation"].tables["sim_sweep"] = sweep.assign(on_time_rate=sweep.on_time_rate * 0.5)
+    r.stages["simulation"].tables["sim_sweep"] = sweep.assign(fails="on-time rate below the SLA target 95%")
     text = weak_link_text(r)
-    assert "below the 95% SLA already at the lowest simulated load (0.75×" in text
-    assert headline_kpis(r).set_index("key").at["cliff_load", "note"] == "below SLA at the lowest load simulated"
+    assert "service fails already at the lowest simulated load, 0.75× (300 orders per hour)" in text
+    assert headline_kpis(r).set_index("key").at["cliff_load", "note"] == "fails at the lowest load simulated"

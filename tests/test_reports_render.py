@@ -34,10 +34,8 @@ def rendered(baseline, tmp_path_factory):
 def key_numbers(report) -> dict[str, str]:
     """Figures computed here from the fixture tables, formatted as a planner reads them."""
     fc = report.stages["forecast"].tables["forecast"]
-    sweep = report.stages["simulation"].tables["sim_sweep"].sort_values("load").reset_index(drop=True)
-    i = int((sweep.on_time_rate < 0.95).idxmax())
-    a, b = sweep.loc[i - 1], sweep.loc[i]
-    cliff = a.load + (a.on_time_rate - 0.95) / (a.on_time_rate - b.on_time_rate) * (b.load - a.load)
+    sweep = report.stages["simulation"].tables["sim_sweep"].sort_values("level")
+    cliff = sweep.level[sweep.on_time_rate < 0.95].min()
     slow = report.stages["inventory"].tables["inventory_classes"]
     slow_value = slow.loc[slow.slow_mover | slow.dead_stock, "stock_value"].sum()
     return {"demand": f"{fc['mean'].sum():,.0f}", "cliff": f"{cliff:.2f}×", "cash_released": "€183,250",
