@@ -84,7 +84,7 @@ def _check_sources(table: Table, mapping: Mapping, source_cols: tuple[str, ...],
 def _fails(col: str, typ: str) -> str:
     """SQL: a non-NULL text value that is not a ``typ`` (BIGINT: not a whole number — DuckDB would round)."""
     if typ == "BIGINT":
-        return f"{col} IS NOT NULL AND TRY_CAST({col} AS DOUBLE) IS DISTINCT FROM TRY_CAST({col} AS BIGINT)"
+        return (f"{col} IS NOT NULL AND coalesce(TRY_CAST({col} AS DOUBLE) <> TRY_CAST({col} AS BIGINT), true)")
     return f"{col} IS NOT NULL AND TRY_CAST({col} AS {typ}) IS NULL"
 
 
