@@ -36,8 +36,10 @@ class PricingConfig(Section):
     clearance_share: float = Field(0.9, ge=0.0, le=1.0,
                                    description="share of flagged stock to sell by the markdown target week")
     clearance_week: int = Field(8, ge=1, le=104, description="markdown target: week index (1-based) of the horizon")
-    salvage_share: float = Field(0.0, ge=0.0, le=1.0,
-                                 description="value of stock left after the target, as a share of unit cost")
+    slow_mover_cover_weeks: float = Field(
+        26.0, gt=0.0, description="stock covering more weeks of current demand than this is flagged for markdown")
+    recent_weeks: int = Field(8, ge=1, le=52, description="weeks of history behind the current price and the "
+                              "baseline demand when no forecast is given")
     min_price_variation: float = Field(0.02, ge=0.0, description="std of log price below which a SKU's "
                                        "elasticity is not identifiable")
     min_observations: int = Field(20, ge=5, description="periods with sales a SKU needs for its own estimate")

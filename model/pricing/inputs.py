@@ -1,0 +1,115 @@
+"""Inputs of the pricing stage read from the SSOT: the history the response model is fitted on, and each
+SKU's current state (regular price, baseline demand, competitor price, stock, markdown flag)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model.ssot import derived
+from scenarios.schema.pricing import PricingConfig
+
+HISTORY = ["sku_id", "category", "period_start", "units", "avg_price", "promo_share", "competitor_price"]
+
+
+def load_history(con, freq: str = "W") -> pd.DataFrame:
+    """Per SKU × period: units, the price and promotion *in effect*, competitor price and category.
+
+    Prices are read from sales lines, so a period's unit-weighted average price and promo share depend on
+    which days happened to sell — for slow movers that makes both regressors functions of the outcome (a
+    promotion week without sales would look like a regular week). They are therefore built from days:
+    each day's price and promotion state are those of its sales, carried forward over days without sales,
+    and a period's ``avg_price`` / ``promo_share`` are the means over its days. Periods with any stock-out
+    day are dropped: they measure stock, not demand, and stock-outs cluster in cheap (promotion, markdown)
+    periods, so keeping them biases elasticities toward zero.
+    """
+    daily = derived.demand_history(con, freq="D", level="sku")
+    if daily.empty:
+        raise ValueError("the store has no sales history: ingest sales before planning prices")
+    daily = daily.sort_values(["sku_id", "period_start"])
+    daily["promo_share"] = daily["promo_share"].where(daily["units"] > 0)
+    daily["promo_share"] = daily.groupby("sku_id")["promo_share"].ffill().fillna(0.0)
+    daily["period"] = pd.to_datetime(daily["period_start"]).dt.to_period(freq).dt.start_time
+    h = daily.groupby(["sku_id", "period"], as_index=False).agg(
+        units=("units", "sum"), avg_price=("avg_price", "mean"), promo_share=("promo_share", "mean"),
+        competitor_price=("competitor_price", "mean")).rename(columns={"period": "period_start"})
+    cens = derived.demand_history(con, freq=freq, level="sku")[["sku_id", "period_start", "stockout_days"]]
+    cens["period_start"] = pd.to_datetime(cens["period_start"])
+    h = h.merge(cens, on=["sku_id", "period_start"], how="left")
+    h = h[~(h["stockout_days"].fillna(0) > 0)]
+    cat = derived.sku_master(con)[["sku_id", "category"]]
+    h = h.merge(cat, on="sku_id", how="left").fillna({"category": "(none)"})
+    return h[HISTORY].reset_index(drop=True)
+
+
+def current_state(history: pd.DataFrame, elasticities: pd.DataFrame, recent_weeks: int) -> pd.DataFrame:
+    """Per SKU: ``current_price`` (last regular price of the last ``recent_weeks``), ``base_units`` (mean
+    weekly units of those weeks restated at the current price: ``units·(p_cur/p_t)^e``), the last
+    ``competitor_price`` and ``last_period``."""
+    h = history.sort_values(["sku_id", "period_start"]).groupby("sku_id").tail(recent_weeks)
+    h = h[h["avg_price"].notna()]
+    regular = h[h["promo_share"].fillna(0) < 0.5]
+    price = regular.groupby("sku_id")["avg_price"].last().combine_first(h.groupby("sku_id")["avg_price"].last())
+    e = elasticities.set_index("sku_id")["elasticity"].reindex(h["sku_id"]).fillna(0.0).to_numpy()
+    restated = h["units"].to_numpy(float) * (price.reindex(h["sku_id"]).to_numpy() / h["avg_price"].to_numpy()) ** e
+    out = pd.DataFrame({"sku_id": h["sku_id"].to_numpy(), "base_units": restated}).groupby("sku_id").mean()
+    out["current_price"] = price
+    out["competitor_price"] = h.groupby("sku_id")["competitor_price"].last()
+    out["last_period"] = h.groupby("sku_id")["period_start"].max()
+    return out.reset_index()
+
+
+def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg: PricingConfig,
+                    baseline: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``skus`` and ``weeks`` frames of :func:`model.pricing.instance.make_instance`.
+
+    ``baseline`` (optional): ``sku_id, week_start, base_units`` — expected units at the current price per
+    week (the forecast); without it every week gets the recent mean. The ladder is centred on the current
+    regular price. SKUs whose elasticity is not identifiable, or whose interval does not exclude 0, hold
+    their price. A SKU is flagged for markdown when its stock covers more than ``slow_mover_cover_weeks`` of
+    baseline demand or it reaches end of life within the horizon.
+    """
+    state = current_state(history, elasticities, cfg.recent_weeks)
+    master = derived.sku_master(con)[["sku_id", "price_family", "unit_cost", "list_price", "eol_date"]]
+    stock = derived.stock_positions(con)
+    stock = (stock["on_hand"] + stock["on_order"]).groupby(stock["sku_id"]).sum().rename("stock")
+    skus = state.merge(master, on="sku_id", how="inner").merge(stock, on="sku_id", how="left")
+    skus = skus.merge(elasticities[["sku_id", "elasticity", "identifiable"]].assign(
+        hi=elasticities.filter(like="hi").iloc[:, 0]), on="sku_id", how="left")
+    skus = skus[skus["unit_cost"].notna() & skus["current_price"].gt(0)]
+    as_of = pd.to_datetime(skus["last_period"]).max()
+    week_starts = pd.date_range(as_of + pd.Timedelta(weeks=1), periods=cfg.horizon_weeks, freq="7D")
+    weeks = _weeks(skus, week_starts, baseline)
+    weekly = weeks.groupby("sku_id")["base_units"].mean().reindex(skus["sku_id"]).to_numpy()
+    eol = pd.to_datetime(skus["eol_date"]).le(week_starts[-1]).to_numpy()
+    cover = skus["stock"].fillna(0).to_numpy() / np.maximum(weekly, 1e-9)
+    hold = ~skus["identifiable"].fillna(False).astype(bool) | ~(skus["hi"] < 0)
+    skus = skus.assign(list_price=skus["current_price"], family=skus["price_family"],
+                       clearance=(eol | (cover > cfg.slow_mover_cover_weeks)) & skus["stock"].gt(0),
+                       hold=hold, elasticity=skus["elasticity"].where(~hold, 0.0))
+    cols = ["sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family", "stock", "clearance",
+            "hold"]
+    return skus[cols].reset_index(drop=True), weeks
+
+
+def _weeks(skus: pd.DataFrame, week_starts: pd.DatetimeIndex, baseline: pd.DataFrame | None) -> pd.DataFrame:
+    grid = pd.DataFrame({"sku_id": np.repeat(skus["sku_id"].to_numpy(), len(week_starts)),
+                         "week_start": np.tile(week_starts.to_numpy(), len(skus))})
+    recent = skus.set_index("sku_id")["base_units"]
+    if baseline is not None and len(baseline):
+        b = baseline.assign(week_start=pd.to_datetime(baseline["week_start"]))
+        b = b.groupby(["sku_id", "week_start"], as_index=False)["base_units"].sum()
+        grid = _align_weeks(grid, b, week_starts)
+        grid["base_units"] = grid["base_units"].fillna(grid["sku_id"].map(recent))
+    else:
+        grid["base_units"] = grid["sku_id"].map(recent)
+    grid["base_units"] = grid["base_units"].clip(lower=0).fillna(0.0)
+    grid["competitor_price"] = grid["sku_id"].map(skus.set_index("sku_id")["competitor_price"])
+    return grid
+
+
+def _align_weeks(grid: pd.DataFrame, baseline: pd.DataFrame, week_starts: pd.DatetimeIndex) -> pd.DataFrame:
+    """Map the forecast's weeks onto the plan's by order (the h-th forecast week is the h-th plan week)."""
+    order = {w: i for i, w in enumerate(sorted(baseline["week_start"].unique()))}
+    b = baseline.assign(h=baseline["week_start"].map(order))
+    b = b[b["h"] < len(week_starts)].assign(week_start=lambda d: week_starts[d["h"].to_numpy()])
+    return grid.merge(b[["sku_id", "week_start", "base_units"]], on=["sku_id", "week_start"], how="left")

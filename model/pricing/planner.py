@@ -1,0 +1,74 @@
+"""The pricing stage end to end on an SSOT: history → response model → planning inputs → plan → summary.
+
+Shared by ``run.py plan --only pricing`` (:mod:`model.pricing.commands`) and the annual study
+(:mod:`model.pricing.stage`); they differ only in where the baseline demand comes from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.pricing.evaluate import margin_change_draws
+from model.pricing.inputs import load_history, planning_inputs
+from model.pricing.plan import plan_prices
+from model.pricing.response import estimate_response
+from scenarios.schema.pricing import PricingConfig
+
+
+@dataclass
+class PricingOutcome:
+    plan: pd.DataFrame            # plan_prices: one row per SKU × week
+    elasticities: pd.DataFrame    # price_elasticities: one row per SKU
+    summary: dict                 # JSON-able KPIs
+    solve: dict                   # decomposition statistics (bounds, gap, seconds)
+
+
+def confidence_label(se: pd.Series, held: pd.Series) -> pd.Series:
+    """``high`` (se < 0.3), ``medium`` (< 0.7), ``low``; ``held`` when the price is not optimised."""
+    lab = pd.Series(np.select([se < 0.3, se < 0.7], ["high", "medium"], "low"), index=se.index)
+    return lab.where(~held, "held")
+
+
+def price_plan(con, cfg: PricingConfig, baseline: pd.DataFrame | None = None, workers: int = 1,
+               seed: int = 0) -> PricingOutcome:
+    """Estimate, plan and summarise. ``baseline``: ``sku_id, week_start, base_units`` (units at the current
+    price per week, e.g. the forecast's mean) or ``None`` for the recent weekly mean."""
+    history = load_history(con)
+    est = estimate_response(history, min_obs=cfg.min_observations, min_price_sd=cfg.min_price_variation,
+                            confidence=cfg.confidence)
+    skus, weeks = planning_inputs(con, history, est, cfg, baseline)
+    plan, solve = plan_prices(skus, weeks, cfg, workers=workers)
+    info = skus[["sku_id", "hold", "clearance", "stock"]].merge(
+        est[["sku_id", "category", "elasticity", "se"]], on="sku_id", how="left")
+    info["confidence"] = confidence_label(info["se"], info["hold"])
+    plan = plan.merge(info.drop(columns=["hold"]), on="sku_id", how="left")
+    draws = margin_change_draws(plan.assign(elasticity=plan["elasticity"].where(~plan["sku_id"].isin(
+        skus.loc[skus["hold"], "sku_id"]))), n_draws=400, seed=seed)
+    return PricingOutcome(plan, est, summarize(plan, est, solve, draws, cfg), solve)
+
+
+def summarize(plan: pd.DataFrame, est: pd.DataFrame, solve: dict, draws: np.ndarray, cfg: PricingConfig) -> dict:
+    """Headline figures: changes vs current prices (with a 90 % interval over the elasticity posterior),
+    SKUs priced / held, binding constraints, markdown clearance and the solve's gap and time."""
+    tot = plan[["margin", "base_margin", "revenue", "base_revenue", "expected_units", "base_units"]].sum()
+    change = lambda a, b: float(tot[a] / tot[b] - 1) if tot[b] else None
+    first = plan.sort_values("week_start").groupby("sku_id").first()
+    flagged = plan[plan["clearance"].fillna(False).astype(bool)]
+    window = flagged[flagged["week_start"] < sorted(plan["week_start"].unique())[cfg.clearance_week - 1]
+                     + pd.Timedelta(days=1)]
+    stock = flagged.groupby("sku_id")["stock"].first().sum()
+    return {
+        "skus": int(plan["sku_id"].nunique()), "weeks": int(plan["week_start"].nunique()),
+        "identifiable": int(est["identifiable"].sum()), "held": int((first["confidence"] == "held").sum()),
+        "price_changed_week1": int((~np.isclose(first["price"], first["current_price"])).sum()),
+        "margin_change": change("margin", "base_margin"),
+        "margin_change_lo90": float(np.quantile(draws, 0.05)), "margin_change_hi90": float(np.quantile(draws, 0.95)),
+        "revenue_change": change("revenue", "base_revenue"), "units_change": change("expected_units", "base_units"),
+        "binding_skus": first["binding"].value_counts().to_dict(),
+        "markdown_skus": int(flagged["sku_id"].nunique()),
+        "markdown_cleared_share": float(window["expected_units"].sum() / stock) if stock > 0 else None,
+        "gap": solve["gap"], "solve_seconds": solve["seconds_max_partition"], "binaries": solve["binaries"],
+        "infeasible_units": solve["infeasible_units"],
+    }
