@@ -25,6 +25,7 @@ from model.simulation.network import HOURS_PER_WEEK, MIN_PER_HOUR, Network
 
 MIN_PER_DAY = 1440.0
 _BLOCK = 4096  # random draws fetched per refill
+_FLUSH_EVERY = 50_000  # orders between moves of the visit log into numpy chunks
 
 
 class _Draws:
@@ -75,6 +76,7 @@ class _StationRun:
 
     def __init__(self, env, station, rng):
         self.st = station
+        self.needs_stock, self.waves = station.needs_stock, station.batch_size > 1
         self.draw = _Draws(station.law, rng)
         self.line_ratio = station.law.per_line_min / station.law.mean_min
         self.res = None if station.infinite else simpy.Resource(env, int(max(1, station.servers_at_hour().max())))
@@ -104,8 +106,7 @@ class _Run:
         self.net = net
         self.horizon = horizon_min
         self.stations = [_StationRun(self.env, s, np.random.default_rng(q)) for s, q in zip(net.stations, station_ss)]
-        self.route_rng = np.random.default_rng(route_ss)
-        self.route_u = _Draws(_Uniform(), self.route_rng)
+        self.route_next = _route_table(net, np.random.default_rng(route_ss))
         self.created, self.lines = orders if orders is not None else \
             arrivals(net, np.random.default_rng(arr_ss), horizon_min, scale)
         n = self.created.size
@@ -114,11 +115,10 @@ class _Run:
         self.stock_wait = np.zeros(n)
         self.pickups_min = [h * MIN_PER_HOUR for h in net.pickup_hours]
         self.due = self._due_times()
-        self.log: list[tuple] = []
+        self.log: list[tuple] = []          # recent visit records, flushed to numpy chunks
+        self.chunks: list[np.ndarray] = []
         self.stock = _Stock(self.env, net.initial_stock)
         self.loaded: dict[int, int] = {}
-        self.next_serial = {a: b for a, b in zip(net.outbound, net.outbound[1:])}
-        self.routes = None if net.routing is None else np.cumsum(net.routing, axis=1)
 
     def _due_times(self) -> np.ndarray:
         if not self.net.pickup_hours:
@@ -152,17 +152,42 @@ class _Run:
         self.loaded[g] = self.loaded.get(g, 0) + 1
         self.shipped[job] = self.pickup_time(g)
 
-    def next_station(self, i: int) -> int:
-        if self.routes is None:
-            return self.next_serial.get(i, -1)
-        j = int(np.searchsorted(self.routes[i], self.route_u(), side="right"))
-        return -1 if j >= len(self.stations) else j
+    def flush(self) -> None:
+        """Move the visit records into a float64 chunk (7 × 8 bytes per visit instead of a tuple)."""
+        if self.log:
+            self.chunks.append(np.array(self.log, dtype=float))
+            self.log.clear()
 
+    def visits(self) -> np.ndarray:
+        self.flush()
+        return np.concatenate(self.chunks) if self.chunks else np.empty((0, 7))
 
-class _Uniform:
-    """A 'law' of U(0, 1) draws for routing decisions."""
+class _Choice:
+    """A 'law' of next-station draws: target k (−1 = exit) with probability p_k."""
+    def __init__(self, targets: np.ndarray, p: np.ndarray):
+        self.targets, self.p = targets, p
+
     def draw(self, rng, n):
-        return rng.random(n)
+        return rng.choice(self.targets, size=n, p=self.p)
+
+
+def _route_table(net: Network, rng: np.random.Generator) -> list:
+    """Per station: the next station index when certain (−1 = exit), else a draw stream of next stations."""
+    n = len(net.stations)
+    if net.routing is None:
+        table = [-1] * n
+        for a, b in zip(net.outbound, net.outbound[1:]):
+            table[a] = b
+        return table
+    targets = np.append(np.arange(n), -1)
+    table = []
+    for row in net.routing:
+        sure = np.flatnonzero(row >= 1.0 - 1e-12)
+        if sure.size or row.sum() == 0:   # certain next station, or off the outbound flow
+            table.append(int(targets[sure[0]]) if sure.size else -1)
+        else:
+            table.append(_Draws(_Choice(targets, row / row.sum()), rng))
+    return table
 
 
 def arrivals(net: Network, rng: np.random.Generator, horizon_min: float, scale: float = 1.0):
@@ -190,7 +215,7 @@ def _visit(env, run: _Run, i: int, job: int, lines: float):
     """Serve one job at station i; returns nothing, appends the visit record to the log."""
     sr = run.stations[i]
     arrive = env.now
-    if sr.st.batch_size > 1:
+    if sr.waves:
         start, end, busy, share = yield from _join_wave(env, run, sr, lines)
     elif sr.res is None:
         yield env.timeout(sr.draw() * (1.0 + sr.line_ratio * (lines - 1.0)))
@@ -241,17 +266,31 @@ def _run_wave(env, sr: _StationRun, wave: _Wave):
 
 
 def _order(env, run: _Run, job: int, lines: float):
-    """One order: stock (where a station needs it), then its stations in routing order, then the carrier."""
-    i = run.net.outbound[0]
+    """One order: stock (where a station needs it), then its stations in routing order, then the carrier.
+
+    The single-job visit of a finite station is inlined here (the hot path); waves and infinite-server
+    stations go through ``_visit``."""
+    stations, log, route, i = run.stations, run.log.append, run.route_next, run.net.outbound[0]
     while i >= 0:
-        if run.stations[i].st.needs_stock:
+        sr = stations[i]
+        if sr.needs_stock:
             ev = run.stock.take(lines * run.net.units_per_line)
-            if ev is not None:
+            if ev is not None:   # short of stock: wait FIFO for receipts; the wait is the order's stock wait
                 t0 = env.now
                 yield ev
                 run.stock_wait[job] += env.now - t0
-        yield from _visit(env, run, i, job, lines)
-        i = run.next_station(i)
+        res = sr.res
+        if res is None or sr.waves:
+            yield from _visit(env, run, i, job, lines)
+        else:
+            arrive = env.now
+            req = res.request()
+            yield req
+            start, busy = env.now, len(res.users)
+            yield env.timeout(sr.draw() * (1.0 + sr.line_ratio * (lines - 1.0)))
+            res.release(req)
+            log((job, i, arrive, start, env.now, busy, 1.0))
+        i = route[i] if type(route[i]) is int else route[i]()   # next station, −1 = exit
     run.done[job] = env.now
     run.ship(job, env.now)
 
@@ -260,6 +299,8 @@ def _arrivals(env, run: _Run):
     for job, (t, lines) in enumerate(zip(run.created.tolist(), run.lines.tolist())):
         yield env.timeout(t - env.now)
         env.process(_order(env, run, job, lines))
+        if job % _FLUSH_EVERY == 0:
+            run.flush()
 
 
 def _inbound(env, run: _Run, k: int, at_min: float, units: float):
@@ -300,7 +341,7 @@ def simulate(net: Network, seed: int, replication: int = 0, horizon_hours: float
         env.process(_inbound(env, run, k, at_h * MIN_PER_HOUR, units))
     env.process(_arrivals(env, run))
     env.run(until=horizon)
-    visits = np.array(run.log, dtype=float).reshape(-1, 7)
+    visits = run.visits()
     return EventLog(
         stations=tuple(s.name for s in net.stations),
         servers_by_hour=np.array([s.servers_at_hour() for s in net.stations], dtype=float),
