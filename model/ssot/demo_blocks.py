@@ -29,13 +29,13 @@ class Business:
 
 @dataclass
 class BlockOut:
-    inventory: pd.DataFrame   # day, sku_id, location_id, on_hand, on_order
-    demand: pd.DataFrame      # day, sku_id, location_id, expected, demand, sales, stockout
-    prices: pd.DataFrame      # day, sku_id, price, list_price, promo, post_promo, markdown, competitor_index
+    inventory: pd.DataFrame   # day, sku, loc, on_hand, on_order   (sku: global row, loc: row of locs)
+    demand: pd.DataFrame      # day, sku, loc, expected, demand, sales, stockout
+    prices: pd.DataFrame      # day, sku, price, list_price, promo, post_promo, markdown, competitor_index
     sales: pd.DataFrame       # sku (global row), channel (index into Business.ch), day, units, price, promo
     orders: pd.DataFrame      # sku_id, location_id, supplier_id, t_order, t_expected, qty, unit_cost
     receipts: pd.DataFrame    # sku_id, location_id, supplier_id, t_order, t_received, qty
-    feed: pd.DataFrame        # day, sku_id, competitor, price
+    feed: pd.DataFrame        # day, competitor, price, sku
     dc_volume: np.ndarray     # m³ on hand at the DC per day
     sku_extra: pd.DataFrame   # n_competitors, price_varies, stores_carrying
 
@@ -56,14 +56,15 @@ def run_block(biz: Business, rows: np.ndarray, rng: np.random.Generator) -> Bloc
     sales[ser.sku, col1] = res.sales1
     dc = ser.loc == "DC1"
     sales[ser.sku[dc], ch.types.index("marketplace")] = res.sales2[dc]
+    loc_index = {x: k for k, x in enumerate(biz.locs["location_id"])}
     return BlockOut(
-        inventory=_inventory(ser, res, sku),
-        demand=_truth_demand(sku, ch, lam, demand, sales),
-        prices=_truth_prices(sku, prices, ci),
+        inventory=_inventory(ser, res, rows, loc_index),
+        demand=_truth_demand(rows, np.array([loc_index[c] for c in ch.ids], dtype=np.int16), lam, demand, sales),
+        prices=_truth_prices(rows, prices, ci),
         sales=_sales(rows, sales, prices),
         orders=_po_frame(res.orders, ser, sku, biz),
         receipts=_po_frame(res.receipts, ser, sku, biz),
-        feed=feed.assign(sku_id=sku["sku_id"].to_numpy()[feed["sku_idx"]]).drop(columns="sku_idx"),
+        feed=feed.assign(sku=rows[feed.pop("sku_idx").to_numpy()]),
         dc_volume=(res.on_hand[dc] * sku["volume_m3"].to_numpy()[ser.sku[dc], None]).sum(axis=0),
         sku_extra=pd.DataFrame({"n_competitors": n_comp,
                                 "price_varies": prices.price.max(axis=1) > prices.price.min(axis=1) + 1e-9,
@@ -109,27 +110,28 @@ def _series(biz: Business, sku: pd.DataFrame, shares: np.ndarray, seas: np.ndarr
     return ser, col1, demand[idx, col1], d2, np.take_along_axis(mu, ahead, axis=1)
 
 
-def _inventory(ser: StockSeries, res, sku: pd.DataFrame) -> pd.DataFrame:
-    """End-of-day snapshots from the first day a series holds or awaits stock, ordered by day, series."""
+def _inventory(ser: StockSeries, res, rows: np.ndarray, loc_index: dict) -> pd.DataFrame:
+    """End-of-day snapshots from the first day a series holds or awaits stock, ordered by day, series.
+    ``sku`` is the global SKU row, ``loc`` the row in ``Business.locs``."""
     live = np.maximum.accumulate((res.on_hand + res.on_order) > 0, axis=1)
     day, s = np.nonzero(live.T)
-    return pd.DataFrame({"day": day, "sku_id": sku["sku_id"].to_numpy()[ser.sku[s]], "location_id": ser.loc[s],
+    loc = np.array([loc_index[x] for x in ser.loc], dtype=np.int16)
+    return pd.DataFrame({"day": day.astype(np.int32), "sku": rows[ser.sku[s]].astype(np.int32), "loc": loc[s],
                          "on_hand": res.on_hand[s, day], "on_order": res.on_order[s, day]})
 
 
-def _truth_demand(sku, ch: dd.Channels, lam, demand, sales) -> pd.DataFrame:
-    """Uncensored demand per SKU × channel × day where λ > 0 or something sold."""
-    i, c, t = np.nonzero((lam > 0) | (sales > 0))
-    return pd.DataFrame({"day": t, "sku_id": sku["sku_id"].to_numpy()[i], "location_id": np.array(ch.ids)[c],
+def _truth_demand(rows: np.ndarray, ch_loc: np.ndarray, lam, demand, sales) -> pd.DataFrame:
+    """Uncensored demand per SKU × channel × day where λ > 0 or something sold, ordered by day."""
+    t, i, c = np.nonzero(((lam > 0) | (sales > 0)).transpose(2, 0, 1))
+    return pd.DataFrame({"day": t.astype(np.int32), "sku": rows[i].astype(np.int32), "loc": ch_loc[c],
                          "expected": lam[i, c, t], "demand": demand[i, c, t], "sales": sales[i, c, t],
-                         "stockout": demand[i, c, t] > sales[i, c, t]}).sort_values(["day", "location_id"],
-                                                                                    kind="stable")
+                         "stockout": demand[i, c, t] > sales[i, c, t]})
 
 
-def _truth_prices(sku, prices: dd.PricePaths, ci: np.ndarray) -> pd.DataFrame:
+def _truth_prices(rows: np.ndarray, prices: dd.PricePaths, ci: np.ndarray) -> pd.DataFrame:
     n, T = prices.price.shape
     i, t = np.divmod(np.arange(n * T), T)
-    return pd.DataFrame({"day": t, "sku_id": sku["sku_id"].to_numpy()[i], "price": prices.price.ravel(),
+    return pd.DataFrame({"day": t.astype(np.int32), "sku": rows[i].astype(np.int32), "price": prices.price.ravel(),
                          "list_price": prices.list_price.ravel(), "promo": prices.promo.ravel(),
                          "post_promo": prices.post.ravel(), "markdown": prices.markdown.ravel(),
                          "competitor_index": ci.ravel()})

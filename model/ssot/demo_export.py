@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -143,46 +143,60 @@ class Dirty:
             raise ValueError(f"dirty row reason must be one of {DIRTY_REASONS}; got {self.reason!r}")
 
 
-def inject(rng: np.random.Generator, df: pd.DataFrame, file: str, kind: str, dirty: list[Dirty]
-           ) -> tuple[pd.DataFrame, list[dict]]:
+def inject(rng: np.random.Generator, table: pa.Table, file: str, kind: str, dirty: list[Dirty]
+           ) -> tuple[pa.Table, list[dict]]:
     """Insert one copy of a random clean row per ``Dirty`` (with its bad values) at a random position.
-    Returns the new frame and one record per dirty row: file, row_number (1-based), kind, field, reason,
+    Returns the new table and one record per dirty row: file, row_number (1-based), kind, field, reason,
     detail."""
-    if not dirty or df.empty:
-        return df, []
-    src = df.iloc[rng.integers(0, len(df), len(dirty))].copy()
+    n, m = table.num_rows, len(dirty)
+    if not m or not n:
+        return table, []
+    src = table.take(pa.array(rng.integers(0, n, m))).to_pandas()
     for k, d in enumerate(dirty):
         for col, val in d.values.items():
             src.iloc[k, src.columns.get_loc(col)] = val
-    pos = np.sort(rng.choice(len(df) + len(dirty), len(dirty), replace=False))
-    keep = np.setdiff1d(np.arange(len(df) + len(dirty)), pos)
-    out = pd.concat([df, src], ignore_index=True)
-    order = np.empty(len(out), dtype=int)
-    order[keep], order[pos] = np.arange(len(df)), len(df) + np.arange(len(dirty))
-    out = out.iloc[order].reset_index(drop=True).astype(df.dtypes.to_dict())
+    bad = pa.Table.from_pandas(src, schema=table.schema, preserve_index=False)
+    pos = np.sort(rng.choice(n + m, m, replace=False))
+    is_bad = np.zeros(n + m, dtype=bool)
+    is_bad[pos] = True
+    order = np.empty(n + m, dtype=np.int64)
+    order[~is_bad], order[pos] = np.arange(n), n + np.arange(m)
+    out = pa.concat_tables([table, bad]).take(pa.array(order))
     return out, [{"file": file, "row_number": int(p) + 1, "kind": kind, "field": d.field, "reason": d.reason,
                   "detail": d.detail} for p, d in zip(pos, dirty)]
 
 
-def write_csv(df: pd.DataFrame, path: Path, delimiter: str) -> int:
-    """Plain CSV, UTF-8, '\\n' line ends, no quoting (the writer refuses values containing the delimiter)."""
+def strings(values, idx: np.ndarray) -> pa.Array:
+    """``values[idx]`` as an Arrow string array (no Python string objects per row)."""
+    return pa.array(np.asarray(values, dtype=object), pa.string()).take(pa.array(idx))
+
+
+def fmt_ts(ts: np.ndarray, fmt: str) -> pa.Array:
+    """strftime on a datetime64 array (seconds or days) in Arrow; NaT → null."""
+    unit = "D" if np.issubdtype(ts.dtype, np.datetime64) and np.datetime_data(ts.dtype)[0] == "D" else "s"
+    return pc.strftime(pa.array(ts.astype(f"datetime64[{unit}]")), format=fmt)
+
+
+def write_csv(table: pa.Table, path: Path, delimiter: str) -> int:
+    """UTF-8 CSV, '\\n' line ends, values unquoted (the writer refuses values containing the delimiter)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(df, preserve_index=False)
     pacsv.write_csv(table, path, pacsv.WriteOptions(delimiter=delimiter, quoting_style="none"))
-    return len(df)
+    return table.num_rows
 
 
-def write_parquet(df: pd.DataFrame, path: Path, schema: pa.Schema | None = None) -> int:
+def write_parquet(table: pa.Table, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False), path, compression="zstd")
-    return len(df)
+    pq.write_table(table, path, compression="zstd")
+    return table.num_rows
 
 
-def write_jsonl_gz(df: pd.DataFrame, path: Path) -> int:
-    """JSON lines, gzip with a fixed header time so the bytes depend only on the content."""
+def write_jsonl_gz(table: pa.Table, path: Path, chunk_rows: int = 250_000) -> int:
+    """JSON lines in chunks, gzip (level 6) with a fixed header time so the bytes depend only on content."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    df.to_json(buf, orient="records", lines=True, force_ascii=False)
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
-        gz.write(buf.getvalue().encode("utf-8"))
-    return len(df)
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=6) as gz:
+        for start in range(0, table.num_rows, chunk_rows):
+            buf = io.StringIO()
+            table.slice(start, chunk_rows).to_pandas(integer_object_nulls=True).to_json(buf, orient="records", lines=True, force_ascii=False)
+            text = buf.getvalue()
+            gz.write((text if text.endswith("\n") else text + "\n").encode("utf-8"))
+    return table.num_rows
