@@ -90,18 +90,23 @@ def storage_chart(storage: pd.DataFrame) -> alt.TopLevelMixin:
     return _finish((used + cap).properties(width=WIDE, height=180), "Storage used vs capacity (dashed)")
 
 
+CONFIDENCE_COLORS = {"high": GREEN, "medium": BLUE, "low": GREY, "held": "#f39c12", "not identifiable": RED}
+
+
 def elasticity_chart(conf: pd.DataFrame) -> alt.TopLevelMixin:
-    """Own-price elasticity per SKU with its 90% interval, coloured by confidence."""
+    """Own-price elasticity per SKU with its interval (``lo``–``hi`` at ``level`` %), coloured by confidence."""
     data = conf.dropna(subset=["elasticity"])
+    level = data.level.dropna().iloc[0] if data.level.notna().any() else None
     y = alt.Y("sku_id:N", title=None, sort=alt.EncodingSortField("elasticity"))
-    color = alt.Color("confidence:N", scale=alt.Scale(domain=["high", "medium", "low"],
-                                                      range=[GREEN, BLUE, GREY]))
-    bars = alt.Chart(data).mark_rule(strokeWidth=2, opacity=0.7).encode(x=alt.X("lo90:Q", title="elasticity (90% interval)"), x2="hi90:Q",
-                                              y=y, color=color)
+    color = alt.Color("confidence:N", scale=alt.Scale(domain=list(CONFIDENCE_COLORS),
+                                                      range=list(CONFIDENCE_COLORS.values())))
+    x_title = f"elasticity ({level:g}% interval)" if level else "elasticity"
+    bars = alt.Chart(data).mark_rule(strokeWidth=2, opacity=0.7).encode(
+        x=alt.X("lo:Q", title=x_title), x2="hi:Q", y=y, color=color)
     pts = alt.Chart(data).mark_point(filled=True, size=30).encode(
         x="elasticity:Q", y=y, color=color,
-        tooltip=["sku_id", alt.Tooltip("elasticity:Q", format=".2f"), alt.Tooltip("lo90:Q", format=".2f"),
-                 alt.Tooltip("hi90:Q", format=".2f"), "confidence"])
+        tooltip=["sku_id", alt.Tooltip("elasticity:Q", format=".2f"), alt.Tooltip("lo:Q", format=".2f"),
+                 alt.Tooltip("hi:Q", format=".2f"), "confidence"])
     return _finish((bars + pts).properties(width=WIDE - 80, height=max(12 * len(data), 60)),
                    "Price elasticity estimates and their confidence")
 

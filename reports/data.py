@@ -24,7 +24,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "forecast_metrics": ("model", "segment", "metric", "value"),
     # pricing stage
     "plan_prices": ("sku_id", "week_start", "price", "expected_units", "revenue", "margin"),
-    "price_elasticities": ("sku_id", "elasticity", "lo90", "hi90", "identifiable"),
+    "price_elasticities": ("sku_id", "elasticity", "identifiable"),
     # inventory stage
     "plan_orders": ("sku_id", "week_start", "order_units", "arrival_week", "cost"),
     "plan_inventory": ("sku_id", "week_start", "projected_on_hand", "demand", "shortfall"),

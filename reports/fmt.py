@@ -20,8 +20,8 @@ def _missing(x: Any) -> bool:
 
 
 def number(x: Any, decimals: int = 0) -> str:
-    """1234567.8 → "1,234,568"; with ``decimals`` digits after the point."""
-    return DASH if _missing(x) else f"{float(x):,.{decimals}f}"
+    """1234567.8 → "1,234,568"; with ``decimals`` digits after the point; negatives with a true minus."""
+    return DASH if _missing(x) else f"{float(x):,.{decimals}f}".replace("-", "−")
 
 
 def money(x: Any, currency: str = "€", decimals: int = 0) -> str:
@@ -38,7 +38,7 @@ def pct(x: Any, decimals: int = 1, signed: bool = False) -> str:
     """A fraction as a percentage: 0.0421 → "4.2%" (``signed`` → "+4.2%")."""
     if _missing(x):
         return DASH
-    return f"{float(x) * 100:{'+' if signed else ''}.{decimals}f}%"
+    return f"{float(x) * 100:{'+' if signed else ''}.{decimals}f}%".replace("-", "−")
 
 
 def ratio(x: Any, decimals: int = 2) -> str:
@@ -54,6 +54,11 @@ def date(x: Any) -> str:
 def month(x: Any) -> str:
     """A month as "Mar 2027"."""
     return DASH if _missing(x) else pd.Timestamp(x).strftime("%b %Y")
+
+
+def label(x: Any) -> str:
+    """A code as words: "margin_floor" → "margin floor"."""
+    return text(x).replace("_", " ")
 
 
 def text(x: Any) -> str:

@@ -98,7 +98,7 @@ def _inventory_kpis(report: StudyReport) -> list[tuple]:
 
 def _pricing_kpis(report: StudyReport) -> list[tuple]:
     impact = kpis.margin_impact(require(report, "pricing", "plan_prices")).iloc[0]
-    change = impact.get("margin_delta_pct", report.summary("pricing").get("margin_change_pct"))
+    change = impact.get("margin_delta_pct", report.summary("pricing").get("margin_change"))
     rows = [("margin", "Planned gross margin", impact.margin, "money", "over the horizon")]
     if change is not None and pd.notna(change):
         rows.append(("margin_change", "Margin change from pricing", change, "pct", "vs current prices"))

@@ -6,6 +6,8 @@ volumes in m³, times in minutes. Charts and sections only draw and format these
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -77,53 +79,81 @@ def storage_vs_capacity(plan_cash: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def confidence_label(lo90: float, hi90: float, identifiable: bool) -> str:
-    """"high" / "medium" / "low" by the width of the 90% elasticity interval (≤ 1, ≤ 2, wider)."""
-    if not identifiable or pd.isna(lo90) or pd.isna(hi90):
+def interval_columns(elasticities: pd.DataFrame) -> tuple[str, str, int] | None:
+    """The interval columns of an elasticity table (``lo90``/``hi90``, or another level) and the level."""
+    for c in elasticities.columns:
+        m = re.fullmatch(r"lo(\d+)", str(c))
+        if m and f"hi{m.group(1)}" in elasticities.columns:
+            return c, f"hi{m.group(1)}", int(m.group(1))
+    return None
+
+
+def confidence_label(lo: float, hi: float, identifiable: bool) -> str:
+    """"high" / "medium" / "low" by the width of the elasticity interval (≤ 1, ≤ 2, wider)."""
+    if not identifiable or pd.isna(lo) or pd.isna(hi):
         return "not identifiable"
-    width = hi90 - lo90
+    width = hi - lo
     return next((label for limit, label in CONFIDENCE_BANDS if width <= limit), "low")
 
 
-def elasticity_confidence(elasticities: pd.DataFrame) -> pd.DataFrame:
-    """``sku_id, elasticity, lo90, hi90, confidence`` for every SKU (see :func:`confidence_label`)."""
-    df = elasticities[["sku_id", "elasticity", "lo90", "hi90", "identifiable"]].copy()
-    df["confidence"] = [confidence_label(lo, hi, bool(i)) for lo, hi, i in zip(df.lo90, df.hi90, df.identifiable)]
+def elasticity_confidence(elasticities: pd.DataFrame, labels: pd.Series | None = None) -> pd.DataFrame:
+    """``sku_id, elasticity, lo, hi, level, confidence`` per SKU. ``labels`` (sku_id → label, e.g. the
+    pricing plan's own ``confidence``) win; else :func:`confidence_label` of the interval."""
+    cols = interval_columns(elasticities)
+    lo, hi, level = cols if cols else (None, None, None)
+    df = pd.DataFrame({"sku_id": elasticities.sku_id, "elasticity": elasticities.elasticity,
+                       "lo": elasticities[lo] if lo else np.nan, "hi": elasticities[hi] if hi else np.nan,
+                       "level": level, "identifiable": elasticities.identifiable.astype(bool)})
+    own = [confidence_label(a, b, i) for a, b, i in zip(df.lo, df.hi, df.identifiable)]
+    df["confidence"] = df.sku_id.map(labels).fillna(pd.Series(own, index=df.index)) if labels is not None else own
     return df.drop(columns="identifiable")
+
+
+def sku_confidence(plan_prices: pd.DataFrame) -> pd.Series | None:
+    """The pricing plan's own confidence label per SKU (first week), when it publishes one."""
+    if "confidence" not in plan_prices.columns:
+        return None
+    return plan_prices.sort_values("week_start").groupby("sku_id").confidence.first()
+
+
+def _binding(plan_prices: pd.DataFrame) -> pd.Series:
+    """The most frequent binding rule per SKU over its weeks ("" when nothing binds: empty or ``none``)."""
+    b = plan_prices[["sku_id"]].assign(binding=plan_prices.binding.fillna("").astype(str))
+    b = b[~b.binding.isin(["", "none"])]
+    return b.groupby("sku_id").binding.agg(lambda s: s.mode().iat[0])
 
 
 def price_changes(plan_prices: pd.DataFrame, elasticities: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per SKU: the first planned week's price vs ``current_price`` (when published), the horizon's
-    expected units, revenue and margin (Σ_t), ``margin_delta = Σ_t (margin − baseline_margin)`` when
-    ``baseline_margin`` is published, the most frequent binding constraint and the elasticity's confidence.
-    Sorted by |margin delta| (or margin) descending."""
+    expected units, revenue and margin (Σ_t), ``margin_delta = Σ_t (margin − base_margin)`` when
+    ``base_margin`` (margin at current prices) is published, the most frequent binding rule and the
+    elasticity with its interval and confidence. Sorted by |margin delta| (or margin) descending."""
     p = plan_prices.sort_values("week_start")
     agg = {"price": ("price", "first"), "expected_units": ("expected_units", "sum"),
            "revenue": ("revenue", "sum"), "margin": ("margin", "sum")}
-    for col, how in (("current_price", "first"), ("baseline_margin", "sum")):
+    for col, how in (("current_price", "first"), ("base_margin", "sum")):
         if col in p.columns:
             agg[col] = (col, how)
     df = p.groupby("sku_id", as_index=False).agg(**agg)
     if "binding" in p.columns:
-        bind = p[p.binding.fillna("").astype(str) != ""].groupby("sku_id").binding.agg(lambda s: s.mode().iat[0])
-        df["binding"] = df.sku_id.map(bind).fillna("")
+        df["binding"] = df.sku_id.map(_binding(p)).fillna("")
     if "current_price" in df.columns:
         df["change_pct"] = df.price / df.current_price - 1
-    if "baseline_margin" in df.columns:
-        df["margin_delta"] = df.margin - df.baseline_margin
+    if "base_margin" in df.columns:
+        df["margin_delta"] = df.margin - df.base_margin
     if elasticities is not None:
-        df = df.merge(elasticity_confidence(elasticities), on="sku_id", how="left")
+        df = df.merge(elasticity_confidence(elasticities, sku_confidence(p)), on="sku_id", how="left")
     key = df["margin_delta"].abs() if "margin_delta" in df.columns else df["margin"]
     return df.loc[key.sort_values(ascending=False).index].reset_index(drop=True)
 
 
 def margin_impact(plan_prices: pd.DataFrame) -> pd.DataFrame:
-    """Horizon totals (one row): ``revenue, margin`` and, when ``baseline_margin`` is published,
-    ``baseline_margin, margin_delta, margin_delta_pct = Σ margin / Σ baseline_margin − 1``."""
+    """Horizon totals (one row): ``revenue, margin`` and, when ``base_margin`` is published,
+    ``base_margin, margin_delta, margin_delta_pct = Σ margin / Σ base_margin − 1``."""
     out = {"revenue": plan_prices.revenue.sum(), "margin": plan_prices.margin.sum()}
-    if "baseline_margin" in plan_prices.columns:
-        base = plan_prices.baseline_margin.sum()
-        out |= {"baseline_margin": base, "margin_delta": out["margin"] - base,
+    if "base_margin" in plan_prices.columns:
+        base = plan_prices.base_margin.sum()
+        out |= {"base_margin": base, "margin_delta": out["margin"] - base,
                 "margin_delta_pct": out["margin"] / base - 1 if base else np.nan}
     return pd.DataFrame([out])
 

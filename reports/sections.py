@@ -177,35 +177,42 @@ def pricing(report: StudyReport) -> Section:
 
     def impact():
         m = kpis.margin_impact(require(report, "pricing", "plan_prices")).iloc[0]
+        summ = report.summary("pricing")
         cards = [("Planned revenue", money(m.revenue), "over the horizon"),
                  ("Planned gross margin", money(m.margin), "over the horizon")]
         if "margin_delta" in m.index:
-            cards.append(("Margin impact", money(m.margin_delta), f"{fmt.pct(m.margin_delta_pct, signed=True)} "
-                                                                  "vs current prices"))
+            lo, hi = summ.get("margin_change_lo90"), summ.get("margin_change_hi90")
+            band = f" (90%: {fmt.pct(lo, signed=True)} to {fmt.pct(hi, signed=True)})" if lo is not None and hi is not None else ""
+            cards.append(("Margin impact", money(m.margin_delta),
+                          f"{fmt.pct(m.margin_delta_pct, signed=True)} vs current prices{band}"))
+        if summ.get("markdown_cleared_share") is not None:
+            cards.append(("Markdown clearance", fmt.pct(summ["markdown_cleared_share"]),
+                          f"of flagged stock, {fmt.number(summ.get('markdown_skus'))} SKUs"))
         return [kpi_cards(cards)]
 
     def changes():
         prices = require(report, "pricing", "plan_prices")
         ch = kpis.price_changes(prices, optional(report, "pricing", "price_elasticities"))
-        if "lo90" in ch.columns:
-            ch["interval"] = [f"{lo:.2f}\u00a0to\u00a0{hi:.2f}" if c != "not identifiable" else fmt.DASH
-                              for lo, hi, c in zip(ch.lo90, ch.hi90, ch.confidence)]
+        if "lo" in ch.columns:
+            ch["interval"] = [f"{fmt.number(lo, 2)}\u00a0to\u00a0{fmt.number(hi, 2)}"
+                              if pd.notna(lo) and c != "not identifiable" else fmt.DASH
+                              for lo, hi, c in zip(ch.lo, ch.hi, ch.confidence)]
+        unit_price = partial(fmt.money, currency=report.currency, decimals=2)
         return [table(ch, [
-            ("sku_id", "SKU", fmt.text), ("current_price", "Current", partial(fmt.money, currency=report.currency,
-                                                                              decimals=2)),
-            ("price", "Recommended", partial(fmt.money, currency=report.currency, decimals=2)),
+            ("sku_id", "SKU", fmt.text), ("current_price", "Current", unit_price), ("price", "Recommended", unit_price),
             ("change_pct", "Change", partial(fmt.pct, signed=True)), ("expected_units", "Units", fmt.number),
             ("margin_delta", "Margin Δ", money), ("elasticity", "Elasticity", partial(fmt.number, decimals=2)),
-            ("interval", "90% interval", fmt.text), ("confidence", "Confidence", fmt.text),
-            ("binding", "Binding", fmt.text)], n=12, title="Recommended changes (largest margin impact first)",
+            ("interval", "Interval", fmt.text), ("confidence", "Confidence", fmt.text),
+            ("binding", "Binding", fmt.label)], n=12, title="Recommended changes (largest margin impact first)",
             caption="Price: first planned week; units and margin: the whole horizon.", what="SKUs")]
 
     def confidence():
-        conf = kpis.elasticity_confidence(require(report, "pricing", "price_elasticities"))
+        prices = require(report, "pricing", "plan_prices")
+        conf = kpis.elasticity_confidence(require(report, "pricing", "price_elasticities"), kpis.sku_confidence(prices))
         counts = conf.confidence.value_counts().rename_axis("confidence").reset_index(name="skus")
         chart_data = conf.dropna(subset=["elasticity"]).sort_values("elasticity").head(40)
-        return [table(counts, [("confidence", "Confidence (90% interval width ≤1 high, ≤2 medium)", fmt.text),
-                               ("skus", "SKUs", fmt.number)], n=None, title="Confidence of elasticities"),
+        return [table(counts, [("confidence", "Confidence", fmt.text), ("skus", "SKUs", fmt.number)], n=None,
+                      title="Confidence of elasticities"),
                 Block("chart", charts.elasticity_chart(chart_data),
                       caption=f"Showing {len(chart_data)} of {len(conf)} SKUs (most elastic first).")]
 

@@ -53,15 +53,16 @@ def pricing_stage(rng: np.random.Generator, fc: pd.DataFrame) -> StageOutput:
     df["expected_units"] = df["mean"] * (df.price / df.current_price) ** -1.8
     df["revenue"] = df.price * df.expected_units
     df["margin"] = (df.price - df.sku_id.map(cost)) * df.expected_units
-    df["baseline_margin"] = (df.current_price - df.sku_id.map(cost)) * df["mean"]
-    df["binding"] = np.where(df.sku_id.map(change) < 0, "margin_floor", "")
+    df["base_margin"] = (df.current_price - df.sku_id.map(cost)) * df["mean"]
+    df["binding"] = np.where(df.sku_id.map(change) < 0, "margin_floor", "none")
     el = rng.normal(-1.8, 0.5, len(SKUS))
     se = rng.uniform(0.1, 0.9, len(SKUS))
     ident = rng.uniform(size=len(SKUS)) > 0.15
     elast = pd.DataFrame({"sku_id": SKUS, "elasticity": np.where(ident, el, np.nan), "se": se,
                           "lo90": el - 1.645 * se, "hi90": el + 1.645 * se, "identifiable": ident})
     return StageOutput("pricing", {"plan_prices": df.drop(columns="mean"), "price_elasticities": elast},
-                       {"margin_change_pct": 0.042}, seconds=12.5)
+                       {"margin_change": 0.011, "margin_change_lo90": 0.004, "margin_change_hi90": 0.019,
+                        "markdown_cleared_share": 0.93, "markdown_skus": 4}, seconds=12.5)
 
 
 def inventory_stage(rng: np.random.Generator, fc: pd.DataFrame, budget: float) -> StageOutput:

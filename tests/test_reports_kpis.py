@@ -73,13 +73,19 @@ def test_price_changes_per_sku():
     p = pd.DataFrame({"sku_id": ["a", "a", "b", "b"], "week_start": [W[1], W[0], W[0], W[1]],
                       "price": [11.0, 10.0, 5.0, 5.0], "current_price": [10.0, 10.0, 5.0, 5.0],
                       "expected_units": [1.0, 2.0, 3.0, 4.0], "revenue": [11.0, 20.0, 15.0, 20.0],
-                      "margin": [5.0, 8.0, 1.0, 1.0], "baseline_margin": [4.0, 4.0, 1.0, 1.5],
-                      "binding": ["", "margin_floor", "", ""]})
+                      "margin": [5.0, 8.0, 1.0, 1.0], "base_margin": [4.0, 4.0, 1.0, 1.5],
+                      "binding": ["none", "margin_floor", "", "none"], "confidence": ["high", "high", "held", "held"]})
     ch = kpis.price_changes(p).set_index("sku_id")
     assert ch.at["a", "price"] == 10.0 and ch.at["a", "change_pct"] == pytest.approx(0.0)  # first week's price
     assert ch.at["a", "margin_delta"] == pytest.approx(5.0) and ch.at["b", "margin_delta"] == pytest.approx(-0.5)
     assert ch.at["a", "binding"] == "margin_floor" and ch.at["b", "binding"] == ""
     assert list(ch.index) == ["a", "b"]  # largest |margin delta| first
+    el = pd.DataFrame({"sku_id": ["a", "b"], "elasticity": [-2.0, -1.5], "lo80": [-2.4, -3.0], "hi80": [-1.6, 0.2],
+                       "identifiable": [True, False]})
+    conf = kpis.price_changes(p, el).set_index("sku_id")
+    assert conf.confidence.tolist() == ["high", "held"] and conf.level.tolist() == [80, 80]  # the plan's labels
+    own = kpis.elasticity_confidence(el).set_index("sku_id").confidence
+    assert own.tolist() == ["high", "not identifiable"]
     impact = kpis.margin_impact(p).iloc[0]
     assert impact.margin_delta_pct == pytest.approx(15.0 / 10.5 - 1)
 
@@ -118,6 +124,8 @@ def test_formatting_for_people():
     assert fmt.money(-1200, "€") == "−€1,200" and fmt.money(12_345_678, "$") == "$12.3 M"
     assert fmt.pct(0.0421) == "4.2%" and fmt.pct(0.0421, signed=True) == "+4.2%" and fmt.pct(np.nan) == fmt.DASH
     assert fmt.ratio(1.6) == "1.60×" and fmt.month("2027-03-01") == "Mar 2027"
+    assert fmt.number(-2.024, 2) == "−2.02" and fmt.pct(-0.05, signed=True) == "−5.0%"
+    assert fmt.label("margin_floor") == "margin floor"
 
 
 def test_demand_peaks_finds_runs_above_threshold():
