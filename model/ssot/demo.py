@@ -6,8 +6,8 @@ the ground truth (kept apart, never ingested). Same seed → byte-identical file
 
 The business
 ------------
-* **Locations**: central warehouse ``DC1`` (Kassel; ``storage_m3`` ≈ the year's peak stock volume / 0.95,
-  so it is tight in Q4), web shop ``WEB`` and marketplace channel ``MKT`` (both shipped from DC1),
+* **Locations**: central warehouse ``DC1`` (Kassel; ``storage_m3`` = the history's peak stock volume
+  / 0.95, reached in the Christmas build-up, so it is tight in Q4), web shop ``WEB`` and marketplace channel ``MKT`` (both shipped from DC1),
   stores ``S01 München``, ``S02 Köln``, ``S03 Hamburg`` (closed Sundays and on their region's holidays).
 * **SKUs** in 10 categories (``demo_catalog.CATEGORIES``) with own-price elasticities around the
   category means −0.8 … −3.0, Pareto popularity (fast movers to intermittent slow movers), 15 % launched

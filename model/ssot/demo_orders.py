@@ -161,22 +161,29 @@ def warehouse_process(rng: np.random.Generator, orders: pd.DataFrame, start: np.
     picked += (1.5 + orders["lines"].to_numpy() * rng.lognormal(np.log(2.0), 0.4, n)) / 60
     packed = picked + (rng.lognormal(np.log(10), 0.6, n) + rng.lognormal(np.log(3), 0.4, n)) / 60
     carrier = _choose_carrier(rng, orders["channel_type"].to_numpy())
-    shipped = np.full(n, np.nan)
-    wd, closed = dates.dayofweek.to_numpy(), np.array([d.date() in holidays for d in dates])
-    for name in CARRIERS:
-        sel = carrier == name
-        pk = _pickup_hours(name, horizon, wd, closed)
-        idx = np.searchsorted(pk, packed[sel] + 10 / 60)
-        shipped[sel] = np.where(idx < pk.size, pk[np.minimum(idx, pk.size - 1)], np.nan)
+    shipped = _ship(packed, carrier, dates, holidays)
     out = pd.DataFrame({"picked_at": _hours_to_ts(start, picked), "packed_at": _hours_to_ts(start, packed),
                         "shipped_at": _hours_to_ts(start, np.nan_to_num(shipped, nan=horizon * 24.0)),
                         "carrier": carrier})
     hol = np.array(sorted(holidays), dtype="datetime64[D]")
     out["delivered_at"] = _delivery(rng, out["shipped_at"].to_numpy(), carrier, hol)
     out["promised_at"] = _promise(orders["created_at"].to_numpy(), orders["channel_type"].to_numpy(), hol)
-    tariff = np.array([[CARRIERS[c]["base"], CARRIERS[c]["per_kg"]] for c in carrier]).reshape(-1, 2)
-    out["freight_cost"] = np.round(tariff[:, 0] + tariff[:, 1] * orders["weight_kg"].to_numpy(), 2)
+    tariff = {k: pd.Series(carrier).map({c: v[k] for c, v in CARRIERS.items()}).to_numpy(float)
+              for k in ("base", "per_kg")}
+    out["freight_cost"] = np.round(tariff["base"] + tariff["per_kg"] * orders["weight_kg"].to_numpy(), 2)
     return out
+
+
+def _ship(packed: np.ndarray, carrier: np.ndarray, dates: pd.DatetimeIndex, holidays: set) -> np.ndarray:
+    """Hand-over time (hours): the carrier's first pick-up at least 10 minutes after packing."""
+    shipped = np.full(packed.size, np.nan)
+    wd, closed = dates.dayofweek.to_numpy(), np.array([d.date() in holidays for d in dates])
+    for name in CARRIERS:
+        sel = carrier == name
+        pk = _pickup_hours(name, len(dates), wd, closed)
+        idx = np.searchsorted(pk, packed[sel] + 10 / 60)
+        shipped[sel] = np.where(idx < pk.size, pk[np.minimum(idx, pk.size - 1)], np.nan)
+    return shipped
 
 
 def _choose_carrier(rng: np.random.Generator, channel_type: np.ndarray) -> np.ndarray:
