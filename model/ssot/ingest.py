@@ -133,9 +133,11 @@ def _load_batch(con, r: BatchResult, mapping: Mapping, src: Source) -> None:
     r.rows_read = validate.build_stage(con, t, plan, mapping, STAGE, r.source)
     n_bad = con.execute(f"SELECT count(*) FROM {STAGE} WHERE NOT _ok").fetchone()[0]
     n_dup = validate.find_duplicates(con, t, STAGE, DUPS)
-    if n_bad or n_dup:
-        con.execute(f"INSERT INTO quarantine SELECT ?, ?, ?, p._row, p.field, p.value, p.reason, p.__record "
-                    f"FROM ({validate.problems_sql(t, plan, mapping, STAGE, DUPS)}) p", [r.batch_id, r.kind, r.source])
+    for n, sql in ((n_bad, validate.rule_problems_sql(t, plan, mapping, STAGE)),
+                   (n_dup, validate.duplicate_problems_sql(t, plan, mapping, DUPS))):
+        if n:
+            con.execute(f"INSERT INTO quarantine SELECT ?, ?, ?, p._row, p.field, p.value, p.reason, p.__record "
+                        f"FROM ({sql}) p", [r.batch_id, r.kind, r.source])
     r.quarantined = n_bad + n_dup
     r.accepted = _upsert(con, r.kind, n_dup > 0)
     r.unchanged = r.rows_read - r.quarantined - r.accepted

@@ -161,8 +161,13 @@ def _value_sql(col: Column, raw: str, mapping: Mapping) -> str:
     return f"(CASE WHEN {num} = trunc({num}) THEN TRY_CAST({num} AS {col.type}) END)"
 
 
-def mapped_sql(table: Table, plan: Plan, mapping: Mapping, record: bool = False) -> str:
-    """``_row`` + per present canonical column ``c``: its raw value ``c__raw`` and canonical value ``c``."""
+def _source_text(plan: Plan, name: str) -> str:
+    return qi(TEXT_PREFIX + name) if name in plan.typed_sources else qi(name)
+
+
+def mapped_sql(table: Table, plan: Plan, mapping: Mapping, record: bool = False, carry: bool = False) -> str:
+    """``_row`` + per present canonical column ``c``: its raw value ``c__raw`` and canonical value ``c``;
+    ``record``: the source row as JSON (``__record``); ``carry``: the source columns' text (``__src__<name>``)."""
     parts = ["_row", "__record"] if record else ["_row"]
     for c in table.columns:
         raw = plan.raw[c.name]
@@ -170,6 +175,8 @@ def mapped_sql(table: Table, plan: Plan, mapping: Mapping, record: bool = False)
             parts.append(f"CAST(NULL AS {c.type}) AS {qi(c.name)}")
         else:
             parts += [f"{raw} AS {qi(c.name + '__raw')}", f"{_value_sql(c, raw, mapping)} AS {qi(c.name)}"]
+    if carry:
+        parts += [f"{_source_text(plan, n)} AS {qi('__src__' + n)}" for n in plan.source.columns]
     return f"SELECT {', '.join(parts)} FROM ({scope_sql(plan, record)}) s"
 
 
@@ -222,12 +229,18 @@ def check_derive(con, plan: Plan, mapping: Mapping, label: str) -> None:
 
 
 def build_stage(con, table: Table, plan: Plan, mapping: Mapping, stage: str, label: str) -> int:
-    """``stage``: ``_row``, every canonical column, ``_ok`` (no row rule fails). Returns rows read."""
+    """``stage`` in one pass over the source: ``_row``, every canonical column, ``_ok`` (no row rule
+    fails) and, for failing rows only, ``__record`` (the source row as JSON) and ``__raws`` (each present
+    column's raw value), so the quarantine detail needs no second read. Returns the rows read."""
     bad = " OR ".join(f"coalesce({cond}, false)" for _, cond, _ in row_rules(table, plan, mapping)) or "false"
     cols = ", ".join(qi(c) for c in table.column_names)
+    record = "{" + ", ".join(f"{qs(n)}: {qi('__src__' + n)}" for n in plan.source.columns) + "}"
+    raws = "{" + ", ".join(f"{qs(c + '__raw')}: {qi(c + '__raw')}" for c, r in plan.raw.items() if r is not None) + "}"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _row, {cols}, NOT ({bad}) AS _ok "
-                    f"FROM ({mapped_sql(table, plan, mapping)}) m")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _row, {cols}, _ok, "
+                    f"CASE WHEN NOT _ok THEN to_json({record}) END AS __record, "
+                    f"CASE WHEN NOT _ok THEN {raws} END AS __raws "
+                    f"FROM (SELECT *, NOT ({bad}) AS _ok FROM ({mapped_sql(table, plan, mapping, carry=True)}) m) x")
     except duckdb.Error as e:
         if "invalid unicode" in str(e).lower():
             raise IngestError(f"{label}: not valid {mapping.csv.encoding} text: {short_error(e)}; declare the "
@@ -254,15 +267,20 @@ def find_duplicates(con, table: Table, stage: str, dups: str) -> int:
     return con.execute(f"SELECT count(*) FROM {dups}").fetchone()[0]
 
 
-def problems_sql(table: Table, plan: Plan, mapping: Mapping, stage: str, dups: str) -> str:
-    """SELECT _row, field, value, reason, record — one row per problem of every quarantined row."""
-    key_label = ", ".join(table.key)
-    key_value = " || ', ' || ".join(f"coalesce(CAST({qi(k)} AS VARCHAR), '')" for k in table.key)
+def rule_problems_sql(table: Table, plan: Plan, mapping: Mapping, stage: str) -> str:
+    """SELECT _row, field, value, reason, record — one row per failed rule of every ``NOT _ok`` row."""
     branches = [f"SELECT _row, {qs(f)} AS field, CAST({qi(f + '__raw')} AS VARCHAR) AS value, {qs(r)} AS reason, "
                 f"__record FROM bad WHERE coalesce({cond}, false)"
                 for f, cond, r in row_rules(table, plan, mapping)]
-    branches.append(f"SELECT _row, {qs(key_label)}, {key_value}, 'duplicate_key: same ({key_label}) as row ' || "
-                    f"first_row || ' (kept)', __record FROM bad JOIN {dups} USING (_row)")
-    return (f"WITH bad AS MATERIALIZED (SELECT * FROM ({mapped_sql(table, plan, mapping, record=True)}) m "
-            f"WHERE _row IN (SELECT _row FROM {stage} WHERE NOT _ok UNION ALL SELECT _row FROM {dups})) "
+    cols = ", ".join(qi(c) for c in table.column_names)
+    return (f"WITH bad AS MATERIALIZED (SELECT _row, __record, {cols}, __raws.* FROM {stage} WHERE NOT _ok) "
             + " UNION ALL ".join(branches))
+
+
+def duplicate_problems_sql(table: Table, plan: Plan, mapping: Mapping, dups: str) -> str:
+    """SELECT _row, field, value, reason, record for the duplicate rows (re-reads the source for them)."""
+    key_label = ", ".join(table.key)
+    key_value = " || ', ' || ".join(f"coalesce(CAST({qi(k)} AS VARCHAR), '')" for k in table.key)
+    return (f"SELECT _row, {qs(key_label)} AS field, {key_value} AS value, 'duplicate_key: same ({key_label}) as "
+            f"row ' || first_row || ' (kept)' AS reason, __record "
+            f"FROM ({mapped_sql(table, plan, mapping, record=True)}) m JOIN {dups} USING (_row)")
