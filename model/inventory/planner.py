@@ -1,0 +1,194 @@
+"""The inventory plan from SSOT data and a forecast: reorder points, replenishment program, classes, replay.
+
+Shared by the study stage (:mod:`model.inventory.stage`) and the CLI (:mod:`model.inventory.commands`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from model.forecast.contract import QCOLS
+from model.inventory import evaluate as ev
+from model.inventory.classify import cash_by_class, classify
+from model.inventory.replenishment import (ReplenishmentInput, ReplenishmentParams, ReplenishmentResult,
+                                           solve_replenishment)
+from model.inventory.safety import reorder_points, sample_weekly
+from model.ssot import derived
+from scenarios.schema import InventoryConfig
+
+
+@dataclass
+class InventoryOutcome:
+    tables: dict[str, pd.DataFrame]
+    summary: dict
+    solves: list[dict] = field(default_factory=list)
+
+
+def adjust_to_prices(forecast: pd.DataFrame, plan_prices: pd.DataFrame | None) -> pd.DataFrame:
+    """Scale mean and quantiles of each SKU-week by ``expected_units / mean`` from the pricing plan."""
+    if plan_prices is None or plan_prices.empty:
+        return forecast
+    pp = plan_prices.assign(sku_id=plan_prices["sku_id"].astype(str),
+                            week_start=pd.to_datetime(plan_prices["week_start"]))
+    f = forecast.assign(_week=pd.to_datetime(forecast["period_start"]))
+    f = f.merge(pp[["sku_id", "week_start", "expected_units"]], how="left",
+                left_on=["series_id", "_week"], right_on=["sku_id", "week_start"])
+    ratio = np.where(f["expected_units"].notna() & (f["mean"] > 0), f["expected_units"] / f["mean"], 1.0)
+    for c in ("mean", *QCOLS):
+        f[c] = f[c] * ratio
+    return f[forecast.columns]
+
+
+def sku_inputs(con) -> pd.DataFrame:
+    """SKU master joined with measured lead times and stock summed over locations."""
+    m = derived.sku_master(con)
+    lt = derived.lead_time_stats(con)[["sku_id", "lead_time_mean_days", "lead_time_sd_days"]]
+    lt = lt.rename(columns={"lead_time_mean_days": "lt_mean", "lead_time_sd_days": "lt_sd"})
+    st = derived.stock_positions(con).groupby("sku_id", as_index=False)[["on_hand", "on_order"]].sum()
+    out = m.merge(lt, on="sku_id", how="left").merge(st, on="sku_id", how="left")
+    out["lead_time_mean_days"] = out["lt_mean"].fillna(out["lead_time_days"]).astype(float)
+    out["lead_time_sd_days"] = out["lt_sd"].fillna(out["lead_time_sd_days"]).fillna(0.0).astype(float)
+    for c in ("unit_cost", "volume_m3", "moq"):
+        out[c] = out[c].astype(float)
+    out["case_pack"] = out["case_pack"].fillna(1).astype(int)
+    return out.drop(columns=["lt_mean", "lt_sd"]).fillna({"on_hand": 0.0, "on_order": 0.0})
+
+
+def order_quantity(items: pd.DataFrame, weekly_mean: np.ndarray, cfg: InventoryConfig) -> np.ndarray:
+    """EOQ ``sqrt(2 K D / h)`` per SKU (D annual units, h = holding rate × cost), at least one case / MOQ."""
+    h = np.maximum(cfg.holding_rate * items["unit_cost"].to_numpy(float), 1e-9)
+    q = np.sqrt(2 * cfg.order_cost * 52 * weekly_mean / h)
+    return np.maximum(q, np.maximum(items["case_pack"].to_numpy(float), items["moq"].to_numpy(float)))
+
+
+def capacities(con, cfg: InventoryConfig, items: pd.DataFrame, weeks: int) -> dict:
+    """Weekly storage, inbound and budget rows. Storage is the config value, else the SSOT's summed
+    location storage raised, if needed, to 102 % of the volume already on hand and on order (an explicit
+    capacity below that is reported as infeasible instead)."""
+    storage = cfg.storage_m3
+    if storage is None:
+        total = con.execute("SELECT sum(storage_m3) FROM location").fetchone()[0]
+        held = float((items["volume_m3"] * (items["on_hand"] + items["on_order"])).sum())
+        storage = max(float(total), 1.02 * held) if total else None
+    budget = cfg.budget_per_week
+    if budget is None and cfg.budget_share_of_baseline is not None:
+        budget = cfg.budget_share_of_baseline * float((items["on_hand"] * items["unit_cost"]).sum())
+    full = lambda v: None if v is None else np.full(weeks, float(v))  # noqa: E731
+    return {"storage_m3": full(storage), "inbound_units": full(cfg.inbound_units_per_week), "budget": full(budget)}
+
+
+def program_input(items: pd.DataFrame, fc: pd.DataFrame, safety: np.ndarray, cfg: InventoryConfig,
+                  caps: dict) -> ReplenishmentInput:
+    """The replenishment program's data: forecast mean demand, safety stock, open orders by arrival week."""
+    weeks = pd.DatetimeIndex(sorted(pd.to_datetime(fc["period_start"]).unique()))
+    n, t = len(items), len(weeks)
+    demand = fc.pivot(index="series_id", columns="horizon", values="mean").loc[items["sku_id"]].to_numpy(float)
+    lead_w = np.rint(items["lead_time_mean_days"].to_numpy(float) / 7).astype(int)
+    scheduled = np.zeros((n, t))
+    scheduled[np.arange(n), np.minimum(np.maximum(lead_w, 0), t - 1)] = items["on_order"].to_numpy(float)
+    cost = items["unit_cost"].to_numpy(float)
+    price = items["list_price"].fillna(1.5 * items["unit_cost"]).to_numpy(float)
+    skus = pd.DataFrame({
+        "sku_id": items["sku_id"].to_numpy(), "unit_cost": cost, "holding_cost": cfg.holding_rate * cost / 52,
+        "order_cost": cfg.order_cost, "case_pack": items["case_pack"].to_numpy(int),
+        "moq": items["moq"].to_numpy(float), "lead_time_weeks": lead_w, "volume_m3": items["volume_m3"].to_numpy(float),
+        "on_hand": items["on_hand"].to_numpy(float), "lost_sale_cost": cfg.stockout_penalty * price,
+        "shortfall_cost": cfg.shortfall_penalty_rate * cost / 52})
+    return ReplenishmentInput(skus=skus, weeks=weeks, demand=np.maximum(demand, 0.0),
+                              safety_stock=np.repeat(safety[:, None], t, axis=1), scheduled=scheduled, **caps)
+
+
+def plan_tables(res: ReplenishmentResult) -> dict[str, pd.DataFrame]:
+    """Tidy plan: ``plan_orders``, ``plan_inventory``, ``plan_cash`` (units, currency, m³)."""
+    p, plan, d = res.prepared, res.plan, res.prepared.data
+    s, weeks, g = d.skus, d.weeks, p.granule[:, None]
+    i, t = np.nonzero(plan.receipts)
+    lead = s["lead_time_weeks"].to_numpy(int)
+    units = (plan.receipts * g)[i, t]
+    orders = pd.DataFrame({
+        "sku_id": s["sku_id"].to_numpy()[i], "week_start": weeks[t - lead[i]], "order_units": units,
+        "cases": units / s["case_pack"].to_numpy(float)[i], "arrival_week": weeks[t],
+        "cost": s["order_cost"].to_numpy(float)[i] + s["unit_cost"].to_numpy(float)[i] * units})
+    n, tt = plan.stock.shape
+    inv = pd.DataFrame({
+        "sku_id": np.repeat(s["sku_id"].to_numpy(), tt), "week_start": np.tile(weeks, n),
+        "projected_on_hand": (plan.stock * g).ravel(), "position_after_receipts": (plan.position * g).ravel(),
+        "safety_stock": np.asarray(d.safety_stock).ravel(), "demand": np.asarray(d.demand).ravel(),
+        "shortfall": (np.maximum(p.safety - plan.stock, 0) * g).ravel(), "lost_sales": (plan.lost * g).ravel()})
+    caps = d.caps
+    cash = pd.DataFrame({
+        "week_start": weeks, "cash_tied_up": p.coef[2] @ plan.position, "budget": caps[2],
+        "storage_used_m3": p.coef[0] @ plan.position, "capacity_m3": caps[0],
+        "inbound_units": p.coef[1] @ (plan.receipts + p.scheduled), "inbound_capacity": caps[1],
+        "price_storage": res.prices[0], "price_inbound": res.prices[1], "price_cash": res.prices[2]})
+    return {"plan_orders": orders, "plan_inventory": inv, "plan_cash": cash.replace({np.inf: np.nan})}
+
+
+def evaluate_plan(res: ReplenishmentResult, fc_q: np.ndarray, rp: pd.DataFrame, cfg: InventoryConfig,
+                  seed: int) -> dict:
+    """Replay the plan and a min/max baseline on demand sampled from the forecast quantiles; both are also
+    tuned to the service target so stock is compared at equal fill rate (see :mod:`evaluate`)."""
+    p, d = res.prepared, res.prepared.data
+    rng = np.random.default_rng(seed)
+    n, t = d.demand.shape
+    demand = sample_weekly(fc_q, rng.random((n, t, cfg.evaluation_samples))).transpose(2, 0, 1)
+    s = d.skus
+    items = ev.ReplayItems(lead=s["lead_time_weeks"].to_numpy(int), case=s["case_pack"].to_numpy(float),
+                           moq=s["moq"].to_numpy(float), on_hand=s["on_hand"].to_numpy(float),
+                           unit_cost=s["unit_cost"].to_numpy(float))
+    g = p.granule[:, None]
+    sd = rp["protection_sd"].to_numpy(float)
+    plan_pol = ev.plan_policy(res.plan.receipts * g, res.plan.position * g, np.asarray(d.scheduled), items.lead,
+                              rp["reorder_point"].to_numpy(float), sd)
+    weekly = np.asarray(d.demand).mean(axis=1)
+    base_pol = ev.minmax_policy(rp["protection_mean"].to_numpy(float), sd, weekly, 4.0, t)
+    as_planned = ev.replay(items, demand, *plan_pol(0.0))
+    k_plan, tuned = ev.tune(items, demand, plan_pol, cfg.service_level)
+    k_base, base = ev.tune(items, demand, base_pol, cfg.service_level)
+    released = base.avg_stock_value - tuned.avg_stock_value
+    return {"as_planned": as_planned.as_dict(), "plan_tuned": {**tuned.as_dict(), "k": k_plan},
+            "minmax_tuned": {**base.as_dict(), "k": k_base}, "cash_released": released,
+            "cash_released_share": released / base.avg_stock_value if base.avg_stock_value > 0 else 0.0}
+
+
+def inventory_plan(con, cfg: InventoryConfig, forecast: pd.DataFrame, *, horizon: int, workers: int, seed: int,
+                   plan_prices: pd.DataFrame | None = None, progress=lambda msg: None) -> InventoryOutcome:
+    """Reorder points, replenishment program, classification and replay for every SKU with a forecast."""
+    items = sku_inputs(con)
+    fc = adjust_to_prices(forecast[forecast["horizon"] <= horizon], plan_prices)
+    fc = fc.assign(series_id=fc["series_id"].astype(str))
+    items = items[items["sku_id"].isin(set(fc["series_id"]))].sort_values("sku_id").reset_index(drop=True)
+    if items.empty:
+        raise ValueError("inventory: no SKU of the SSOT's sku table has a forecast (series_id = sku_id)")
+    fc = fc[fc["series_id"].isin(set(items["sku_id"]))].sort_values(["series_id", "horizon"])
+    weekly = fc.groupby("series_id")["mean"].mean().loc[items["sku_id"]].to_numpy(float)
+    q = order_quantity(items, weekly, cfg)
+    progress(f"inventory: reorder points for {len(items)} SKUs ({cfg.service_type} {cfg.service_level:.0%})")
+    rp = reorder_points(fc, items.rename(columns={"sku_id": "series_id"}), service_level=cfg.service_level,
+                        service_type=cfg.service_type, order_qty=pd.Series(q, index=items["sku_id"]),
+                        n_samples=max(cfg.evaluation_samples, 500), seed=seed)
+    data = program_input(items, fc, rp["safety_stock"].to_numpy(float), cfg,
+                         capacities(con, cfg, items, fc["horizon"].nunique()))
+    params = ReplenishmentParams(max_states=cfg.max_states, max_cover_weeks=cfg.max_cover_weeks,
+                                 time_limit_s=cfg.time_limit_s, target_gap=cfg.target_gap,
+                                 max_iterations=cfg.max_iterations, workers=cfg.workers or workers)
+    res = solve_replenishment(data, params, progress)
+    tables = plan_tables(res)
+    as_of = pd.to_datetime(fc["period_start"]).min().date() - dt.timedelta(days=1)
+    classes = classify(items, items[["sku_id", "on_hand"]], derived.demand_history(con, "W", "sku"), fc, as_of,
+                       abc_shares=cfg.abc_shares, xyz_cv=cfg.xyz_cv, slow_cover_weeks=cfg.slow_mover_cover_weeks,
+                       dead_days=cfg.dead_stock_days)
+    fc_q = fc[list(QCOLS)].to_numpy(float).reshape(len(items), -1, len(QCOLS))
+    evaluation = evaluate_plan(res, fc_q, rp, cfg, seed + 1)
+    tables.update({"inventory_classes": classes, "reorder_points": rp, "inventory_cash_by_class": cash_by_class(classes)})
+    summary = {**{k: v for k, v in res.summary().items()}, "service_type": cfg.service_type,
+               "service_target": cfg.service_level, "fill_rate": evaluation["as_planned"]["fill_rate"],
+               "cash_released": evaluation["cash_released"], "evaluation": evaluation,
+               "stock_value_now": float((items["on_hand"] * items["unit_cost"]).sum()),
+               "orders": len(tables["plan_orders"]), "actions": classes["action"].value_counts().to_dict()}
+    solve = {**res.summary(), "solver": "dp+lagrangian+highs", "n_vars": int(res.prepared.n * len(data.weeks)),
+             "message": f"{len(res.solves)} price-master LPs"}
+    return InventoryOutcome(tables, summary, [solve])
