@@ -13,8 +13,8 @@ This module
    batch's transaction (so a manifest's earlier files count);
 3. finds duplicate natural keys among the ``_ok`` rows: the first row with a key is kept, every later
    row with that key is quarantined, naming the kept row;
-4. gives the quarantine detail (row, field, raw value, reason, whole row as JSON) by re-reading only the
-   failed rows.
+4. gives the quarantine detail (row, field, raw value, reason, whole row as JSON): for rule failures from
+   the staged failing rows, for duplicates by re-reading the source for those rows only.
 
 Reasons start with a code: ``missing``, ``bad_type``, ``bad_date``, ``out_of_range``, ``not_allowed``,
 ``unknown_reference``, ``duplicate_key``.
