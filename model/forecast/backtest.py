@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model.forecast.cache import ModelCache
 from model.forecast.contract import FrameSpec, Forecaster, check_history, validate_forecast
 from model.forecast.metrics import mase_scale
 
@@ -22,6 +23,7 @@ from model.forecast.metrics import mase_scale
 class BacktestResult:
     scored: pd.DataFrame          # forecast rows + fold, cutoff, y (actual), scale (MASE denominator)
     fit_seconds: dict[str, float]  # wall seconds of fit + predict per model, summed over folds
+    skipped: list[str]             # models dropped because the time budget ran out
 
 
 def cutoffs(history: pd.DataFrame, spec: FrameSpec, h: int, folds: int, step: int | None = None) -> list:
@@ -41,9 +43,13 @@ def _scales(train: pd.DataFrame, m: int) -> pd.Series:
     return train.groupby("series_id")["y"].apply(lambda s: mase_scale(s.to_numpy(float), m))
 
 
-def run_fold(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Callable[[], Forecaster]],
-             cutoff, h: int, fit_seconds: dict[str, float]) -> list[pd.DataFrame]:
-    """Fit each model on periods ≤ cutoff, predict h periods, join actuals; adds wall time to fit_seconds."""
+Factory = Callable[[int], Forecaster]  # horizon → unfitted forecaster
+
+
+def run_fold(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Factory], cutoff, h: int,
+             fit_seconds: dict[str, float], cache: ModelCache, deadline: float) -> list[pd.DataFrame]:
+    """Fit each model on periods ≤ cutoff, predict h periods, join actuals; adds wall time to fit_seconds.
+    Past ``deadline`` (perf_counter seconds) no further model is fitted; the caller drops it everywhere."""
     train = history[history["period_start"] <= cutoff]
     test = history[(history["period_start"] > cutoff)]
     future = test[["series_id", "period_start", *spec.known]]
@@ -52,7 +58,9 @@ def run_fold(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Callab
     out = []
     for name, make in models.items():
         t0 = time.perf_counter()
-        fc = make().fit(train, spec).predict(h, future)
+        if t0 > deadline:
+            continue
+        fc = cache.fit(make(h), train, spec).predict(h, future)
         fit_seconds[name] = fit_seconds.get(name, 0.0) + time.perf_counter() - t0
         validate_forecast(fc, h)
         fc = fc.assign(model=name).merge(actual, on=["series_id", "period_start"], how="inner")
@@ -60,16 +68,21 @@ def run_fold(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Callab
     return out
 
 
-def backtest(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Callable[[], Forecaster]],
-             h: int, folds: int = 2, step: int | None = None,
-             progress: Callable[[str], None] = lambda msg: None) -> BacktestResult:
-    """Rolling-origin backtest of every model factory in ``models`` (name → zero-argument constructor)."""
+def backtest(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Factory], h: int, folds: int = 2,
+             step: int | None = None, progress: Callable[[str], None] = lambda msg: None,
+             cache: ModelCache | None = None, budget_s: float = float("inf")) -> BacktestResult:
+    """Rolling-origin backtest of every model factory in ``models`` (name → constructor taking the horizon).
+    Models not fitted in every fold within ``budget_s`` wall seconds are dropped (listed in ``skipped``)."""
     history = check_history(history, spec)
     fit_seconds: dict[str, float] = {}
+    cache = cache or ModelCache(None)
+    deadline = time.perf_counter() + budget_s
     parts = []
     for k, c in enumerate(cutoffs(history, spec, h, folds, step)):
         progress(f"backtest fold {k + 1}/{folds} (cutoff {c:%Y-%m-%d})")
-        parts += [p.assign(fold=k) for p in run_fold(history, spec, models, c, h, fit_seconds)]
+        parts += [p.assign(fold=k) for p in run_fold(history, spec, models, c, h, fit_seconds, cache, deadline)]
     scored = pd.concat(parts, ignore_index=True)
-    scored = scored[np.isfinite(scored["y"])]
-    return BacktestResult(scored, fit_seconds)
+    done = scored.groupby("model")["fold"].nunique()
+    skipped = [m for m in models if done.get(m, 0) < folds]
+    scored = scored[np.isfinite(scored["y"]) & ~scored["model"].isin(skipped)]
+    return BacktestResult(scored.reset_index(drop=True), fit_seconds, skipped)

@@ -8,8 +8,9 @@ y[i,t+k−2m]/s; horizon k; the target period's calendar position; log s; each k
 relative to its mean over the last w periods (price vs recent price, promotion share); static categoricals.
 Rows are weighted by s, so the fit weighs series by volume as WAPE does. Scaled targets are capped at their 99.5 % quantile and so are scaled predictions (no explosive
 extrapolation from series that revive after long zero runs).
-Quantiles: ŷ + s·r_α(k), with r_α(k) the α-quantile of scaled residuals (y − ŷ)/s of a first fit scored
-on the last H periods it did not see; the model is then refit on every origin.
+Quantiles: ŷ + s·v·r_α(k), with v = mean |y_t − y_{t−1}|/s over the last w periods (the series' own
+volatility, floored at 0.02) and r_α(k) the α-quantile of standardised residuals (y − ŷ)/(s·v) of a first
+fit scored on the last H periods it did not see; the model is then refit on every origin.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ import pandas as pd
 from model.forecast.contract import QUANTILES, FrameSpec, check_history, finalize, future_index
 
 TARGET_CAP_QUANTILE = 0.995  # scaled targets above this quantile (revivals after long zero runs) are capped
-MAX_CATEGORIES = 250  # HistGradientBoosting bins categories; more levels are used as numeric codes
+MAX_CATEGORIES = 250
+MIN_VOLATILITY = 0.02  # floor of v (mean |y_t − y_{t−1}| / s over the last w periods) scaling residuals  # HistGradientBoosting bins categories; more levels are used as numeric codes
 
 
 class Panel:
@@ -42,6 +44,8 @@ class Panel:
         self.Y[:, self.n_hist:] = np.nan
         self.X = {c: self._ffill(self._wide(frame[c].to_numpy(float), row, col, keep)) for c in spec.known}
         self.pY, self.pZ = _prefix(self.Y), _prefix(np.where(np.isfinite(self.Y), self.Y == 0, np.nan))
+        change = np.hstack([np.full((len(self.ids), 1), np.nan), np.abs(np.diff(self.Y, axis=1))])
+        self.pD = _prefix(change)
         self.pX = {c: _prefix(a) for c, a in self.X.items()}
         last = history.groupby("series_id")["period_start"].max().reindex(self.ids)
         self.last = self.dates.get_indexer(last)
@@ -105,6 +109,7 @@ def features(p: Panel, spec: FrameSpec, i: np.ndarray, t: np.ndarray, k: np.ndar
         for r in (3, 6):
             f[f"mean{r}"] = _window_mean(p.pY, i, t, r) / s
         f["zero_share"] = _window_mean(p.pZ, i, t, w)
+        f["volatility"] = np.fmax(np.nan_to_num(_window_mean(p.pD, i, t, w) / s, nan=1.0), MIN_VOLATILITY)
         for back in (1, 2):
             f[f"season{back}"] = _take(p.Y, i, t + k - back * m) / s
         f["season1_smooth"] = _window_mean(p.pY, i, t + k - m + 1, 3) / s
@@ -167,7 +172,7 @@ class GlobalBoosting:
             raise ValueError(f"boosting needs more than {self.horizon} periods of history to fit and "
                              f"calibrate a {self.horizon}-period horizon")
         first = self._model().fit(X[~hold], y[~hold], sample_weight=w[~hold])
-        resid, kh = y[hold] - first.predict(X[hold]), k[hold]
+        resid, kh = (y[hold] - first.predict(X[hold])) / X["volatility"].to_numpy()[hold], k[hold]
         self.residual_q_ = np.vstack([np.quantile(resid[kh == j] if (kh == j).sum() >= 20 else resid, QUANTILES)
                                       for j in range(1, self.horizon + 1)])
         self.model_ = self._model().fit(X, y, sample_weight=w)
@@ -181,5 +186,6 @@ class GlobalBoosting:
         k = np.tile(np.arange(1, h + 1), len(p.ids))
         X, s = features(p, self.spec_, i, p.last[i], k)
         point = np.clip(self.model_.predict(X), 0.0, self.cap_) * s
-        q = point[:, None] + s[:, None] * self.residual_q_[k - 1]
+        spread = s * X["volatility"].to_numpy()
+        q = point[:, None] + spread[:, None] * self.residual_q_[k - 1]
         return finalize(future_index(self.history_, h, self.spec_.freq), point, q, self.name)

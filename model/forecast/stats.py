@@ -30,27 +30,26 @@ class AutoETSForecaster:
     def __init__(self, season_length: int | None = None, n_jobs: int = 1, name: str = "ets"):
         self.season_length, self.n_jobs, self.name = season_length, n_jobs, name
 
-    def fit(self, history: pd.DataFrame, spec: FrameSpec) -> "AutoETSForecaster":
-        self.history_ = fill_masked(check_history(history, spec))
-        self.spec_ = spec
-        return self
-
-    def _season(self, n_min: int) -> int:
+    def _season(self, n: int) -> int:
         m = self.season_length or self.spec_.season_length
-        return m if n_min >= 2 * m else 1
+        return m if n >= 2 * m else 1
 
-    def predict(self, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
+    def fit(self, history: pd.DataFrame, spec: FrameSpec) -> "AutoETSForecaster":
+        """Fit one StatsForecast per season length in use (series shorter than 2m are non-seasonal)."""
         from statsforecast import StatsForecast
         from statsforecast.models import AutoETS, Naive
-        hist = self.history_
-        sizes = hist.groupby("series_id").size()
-        parts = []
-        for m, ids in sizes.groupby(sizes.apply(lambda n: self._season(n))).groups.items():
-            df = hist.loc[hist["series_id"].isin(ids), ["series_id", "period_start", "y"]]
-            df = df.rename(columns={"series_id": "unique_id", "period_start": "ds"})
-            sf = StatsForecast(models=[AutoETS(season_length=m, alias="ets")], freq=self.spec_.freq,
+        self.history_, self.spec_ = fill_masked(check_history(history, spec)), spec
+        sizes = self.history_.groupby("series_id").size()
+        self.fitted_ = []
+        for m, ids in sizes.groupby(sizes.map(self._season)).groups.items():
+            df = self.history_.loc[self.history_["series_id"].isin(ids), ["series_id", "period_start", "y"]]
+            sf = StatsForecast(models=[AutoETS(season_length=m, alias="ets")], freq=spec.freq,
                                n_jobs=self.n_jobs, fallback_model=Naive())
-            parts.append(sf.forecast(df=df, h=h, level=LEVELS))
-        fc = pd.concat(parts).sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
-        return finalize(future_index(hist, h, self.spec_.freq), fc["ets"], _quantile_columns(fc, "ets"),
+            self.fitted_.append(sf.fit(df.rename(columns={"series_id": "unique_id", "period_start": "ds"})))
+        return self
+
+    def predict(self, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
+        fc = pd.concat([sf.predict(h=h, level=LEVELS) for sf in self.fitted_])
+        fc = fc.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+        return finalize(future_index(self.history_, h, self.spec_.freq), fc["ets"], _quantile_columns(fc, "ets"),
                         self.name)
