@@ -33,9 +33,9 @@ class BlockOut:
     demand: pd.DataFrame      # day, sku, loc, expected, demand, sales, stockout
     prices: pd.DataFrame      # day, sku, price, list_price, promo, post_promo, markdown, competitor_index
     sales: pd.DataFrame       # sku (global row), channel (index into Business.ch), day, units, price, promo
-    orders: pd.DataFrame      # sku_id, location_id, supplier_id, t_order, t_expected, qty, unit_cost
-    receipts: pd.DataFrame    # sku_id, location_id, supplier_id, t_order, t_received, qty
-    feed: pd.DataFrame        # day, competitor, price, sku
+    orders: pd.DataFrame      # t_order, t_expected, qty, sku, loc, supplier, unit_cost
+    receipts: pd.DataFrame    # t_order, t_received, qty, sku, loc, supplier, unit_cost
+    feed: pd.DataFrame        # day, competitor (row of demo_demand.COMPETITORS), price, sku
     dc_volume: np.ndarray     # m³ on hand at the DC per day
     sku_extra: pd.DataFrame   # n_competitors, price_varies, stores_carrying
 
@@ -62,8 +62,8 @@ def run_block(biz: Business, rows: np.ndarray, rng: np.random.Generator) -> Bloc
         demand=_truth_demand(rows, np.array([loc_index[c] for c in ch.ids], dtype=np.int16), lam, demand, sales),
         prices=_truth_prices(rows, prices, ci),
         sales=_sales(rows, sales, prices),
-        orders=_po_frame(res.orders, ser, sku, biz),
-        receipts=_po_frame(res.receipts, ser, sku, biz),
+        orders=_po_frame(res.orders, ser, sku, rows, loc_index),
+        receipts=_po_frame(res.receipts, ser, sku, rows, loc_index),
         feed=feed.assign(sku=rows[feed.pop("sku_idx").to_numpy()]),
         dc_volume=(res.on_hand[dc] * sku["volume_m3"].to_numpy()[ser.sku[dc], None]).sum(axis=0),
         sku_extra=pd.DataFrame({"n_competitors": n_comp,
@@ -143,10 +143,13 @@ def _sales(rows: np.ndarray, sales: np.ndarray, prices: dd.PricePaths) -> pd.Dat
                          "price": prices.price[i, t], "promo": prices.promo[i, t]})
 
 
-def _po_frame(df: pd.DataFrame, ser: StockSeries, sku: pd.DataFrame, biz: Business) -> pd.DataFrame:
+def _po_frame(df: pd.DataFrame, ser: StockSeries, sku: pd.DataFrame, rows: np.ndarray, loc_index: dict
+              ) -> pd.DataFrame:
+    """Order lines or receipts with integer codes: ``sku`` (global row), ``loc`` (row of locs),
+    ``supplier`` (row of suppliers), plus the unit cost."""
     s = df["series"].to_numpy()
-    sup_idx = sku["supplier_idx"].to_numpy()[ser.sku[s]]
+    i = ser.sku[s]
+    loc = np.array([loc_index[x] for x in ser.loc], dtype=np.int16)
     return df.drop(columns="series").assign(
-        sku_id=sku["sku_id"].to_numpy()[ser.sku[s]], location_id=ser.loc[s],
-        supplier_id=biz.suppliers["supplier_id"].to_numpy()[sup_idx],
-        unit_cost=sku["unit_cost"].to_numpy()[ser.sku[s]])
+        sku=rows[i].astype(np.int32), loc=loc[s], supplier=sku["supplier_idx"].to_numpy()[i].astype(np.int32),
+        unit_cost=sku["unit_cost"].to_numpy()[i])

@@ -51,6 +51,7 @@ CATEGORIES: tuple[Category, ...] = (
 
 ELASTICITY_SD = 0.25        # SKU-level noise around the category mean
 ELASTICITY_HALF_WIDTH = 0.6  # truncation: |e_i − e_category| ≤ this
+BASE_RATE_MIN = 0.18        # units/day of the slowest SKU; Pareto(α = 1.3) above it, capped at 400 ×
 CROSS_ELASTICITY_RANGE = (0.2, 1.2)
 PROMO_UPLIFT_RANGE = (0.15, 0.50)   # extra log demand during a promotion, beyond the price effect
 POST_PROMO_DIP_RANGE = (-0.30, -0.05)  # log demand in the 7 days after a promotion
@@ -84,7 +85,7 @@ def draw_skus(rng: np.random.Generator, n: int, axis: TimeAxis, n_suppliers: int
     """SKU master plus per-SKU truth (elasticities, uplift, base rate, lifecycle), one row per SKU.
 
     ``base_rate``: expected units/day over all channels at the reference price, Pareto(α=1.3) tailed
-    (fast movers to intermittent slow movers). Lifecycle days are indices on the time axis."""
+    from ``BASE_RATE_MIN`` (fast movers to intermittent slow movers). Lifecycle days index the time axis."""
     cat_idx = rng.integers(0, len(CATEGORIES), n)
     cats = [CATEGORIES[c] for c in cat_idx]
     e_mean = np.array([c.elasticity for c in cats])
@@ -103,7 +104,7 @@ def draw_skus(rng: np.random.Generator, n: int, axis: TimeAxis, n_suppliers: int
         "volume_m3": np.round(litres, 3) / 1000.0,
         "weight_kg": np.round(litres * np.array([c.density_g_l for c in cats]) * rng.uniform(0.7, 1.3, n)) / 1000.0,
         "elasticity": np.round(e_mean + noise, 4),
-        "base_rate": 0.12 * np.minimum(rng.pareto(1.3, n) + 1.0, 400.0),
+        "base_rate": BASE_RATE_MIN * np.minimum(rng.pareto(1.3, n) + 1.0, 400.0),
     })
     df["name"] = df["subcategory"] + " item " + df["sku_id"].str[1:]
     df["moq"] = df["case_pack"] * rng.integers(1, 4, n)

@@ -142,7 +142,7 @@ def competitor_prices(rng: np.random.Generator, sku: pd.DataFrame, axis: TimeAxi
     p0 = sku["list_price"].to_numpy()
     ci_sum, n_comp, feed = np.zeros((n, T)), np.zeros(n, dtype=int), []
     week = (np.arange(T) + axis.start.weekday()) // 7
-    for name, share, level, every, jitter in COMPETITORS:
+    for k, (_, share, level, every, jitter) in enumerate(COMPETITORS):
         carried = rng.random(n) < share
         lvl = level * rng.lognormal(0, 0.05, n)
         x = np.zeros((n, W))
@@ -152,20 +152,20 @@ def competitor_prices(rng: np.random.Generator, sku: pd.DataFrame, axis: TimeAxi
         log_rel = (x + np.log1p(-promo))[:, week]
         ci_sum += np.where(carried[:, None], log_rel, 0.0)
         n_comp += carried
-        feed.append(_observe(rng, name, sku, carried, p0 * lvl, log_rel, every, jitter, axis))
+        feed.append(_observe(rng, k, sku, carried, p0 * lvl, log_rel, every, jitter, axis))
     ci = np.divide(ci_sum, np.maximum(n_comp, 1)[:, None])
     return ci, pd.concat(feed, ignore_index=True), n_comp
 
 
-def _observe(rng, name, sku, carried, ref, log_rel, every, jitter, axis) -> pd.DataFrame:
-    """The feed's observations: every ``every`` ± ``jitter`` days, 3 % of SKU-days missing."""
+def _observe(rng, k, sku, carried, ref, log_rel, every, jitter, axis) -> pd.DataFrame:
+    """Competitor ``k``'s observations: every ``every`` ± ``jitter`` days, 3 % of SKU-days missing."""
     T = axis.n_days
     days = np.cumsum(every + rng.integers(-jitter, jitter + 1, T // max(every - jitter, 1) + 2))
     days = days[days < T] - 1
     rows, cols = np.nonzero(carried[:, None] & (rng.random((len(sku), days.size)) >= 0.03))
     d = days[cols]
     price = np.round(ref[rows] * np.exp(log_rel[rows, d]), 2)
-    return pd.DataFrame({"day": d, "sku_idx": rows, "competitor": name, "price": price})
+    return pd.DataFrame({"day": d, "sku_idx": rows, "competitor": np.full(d.size, k, dtype=np.int8), "price": price})
 
 
 def channels(locs: pd.DataFrame) -> Channels:

@@ -26,7 +26,7 @@ from model.ssot.demo_catalog import (CATEGORIES, CROSS_ELASTICITY_RANGE, ELASTIC
                                      POST_PROMO_DIP_RANGE, PROMO_UPLIFT_RANGE)
 from model.ssot.demo_export import FILES, MAPPINGS
 
-SLOW_BASE_RATE = 0.25  # units/day below which a SKU is a slow (intermittent) mover
+SLOW_BASE_RATE = 0.35  # units/day below which a SKU is a slow (intermittent) mover
 
 
 def write_truth(out: Path, biz: Business, acc: dict, dc_volume: np.ndarray, dirty: list, seed: int) -> None:

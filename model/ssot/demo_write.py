@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from model.ssot import demo_demand as dd
 from model.ssot import demo_orders as do
 from model.ssot.demo_blocks import BlockOut, Business
 from model.ssot.demo_catalog import draw_staff
@@ -274,19 +275,20 @@ def _traffic(rng, biz: Business, store: pd.DataFrame, orders: pd.DataFrame, drng
 
 
 # ----------------------------------------------------------------------------------------- replenishment
-def _po_ids(df: pd.DataFrame, biz: Business) -> pa.Array:
-    """One PO per supplier × receiving location × order day: PO<yymmdd>-<supplier>-<location>."""
+def _po_columns(df: pd.DataFrame, biz: Business) -> dict[str, pa.Array]:
+    """po_number (one PO per supplier × receiving location × order day: PO<yymmdd>-<supplier>-<location>),
+    item, supplier and site codes."""
+    item = strings(biz.sku["sku_id"], df["sku"].to_numpy())
+    supplier = strings(biz.suppliers["supplier_id"], df["supplier"].to_numpy())
+    site = strings(biz.locs["location_id"], df["loc"].to_numpy())
     day = fmt_ts(_dates(biz, df["t_order"].to_numpy()), "%y%m%d")
-    return pc.binary_join_element_wise(pc.binary_join_element_wise("PO", day, ""),
-                                       pa.array(df["supplier_id"].to_numpy(), pa.string()),
-                                       pa.array(df["location_id"].to_numpy(), pa.string()), "-")
+    po = pc.binary_join_element_wise(pc.binary_join_element_wise("PO", day, ""), supplier, site, "-")
+    return {"po_number": po, "item_id": item, "supplier_code": supplier, "site_id": site}
 
 
 def _purchase_orders(blocks: list[pd.DataFrame], biz: Business, drng) -> Built:
-    po = pd.concat(blocks, ignore_index=True).sort_values(["t_order", "supplier_id", "location_id", "sku_id"])
-    table = pa.table({"po_number": _po_ids(po, biz), "item_id": pa.array(po["sku_id"].to_numpy(), pa.string()),
-                      "supplier_code": pa.array(po["supplier_id"].to_numpy(), pa.string()),
-                      "site_id": pa.array(po["location_id"].to_numpy(), pa.string()),
+    po = pd.concat(blocks, ignore_index=True).sort_values(["t_order", "supplier", "loc", "sku"])
+    table = pa.table({**_po_columns(po, biz),
                       "order_dt": pa.array(_dates(biz, po["t_order"].to_numpy())),
                       "eta_dt": pa.array(_dates(biz, po["t_expected"].to_numpy())),
                       "qty": pa.array(po["qty"].to_numpy(), pa.int64()),
@@ -297,12 +299,13 @@ def _purchase_orders(blocks: list[pd.DataFrame], biz: Business, drng) -> Built:
 
 
 def _receipts(blocks: list[pd.DataFrame], biz: Business, drng) -> Built:
-    rc = pd.concat(blocks, ignore_index=True).sort_values(["t_received", "supplier_id", "location_id", "sku_id"])
+    rc = pd.concat(blocks, ignore_index=True).sort_values(["t_received", "supplier", "loc", "sku"])
     # receiving time of day: 07:00–15:00, a deterministic function of the row (no extra random draws)
     minutes = (rc["t_order"].to_numpy() * 37 + rc["t_received"].to_numpy() * 11) % 480 + 420
     ts = _dates(biz, rc["t_received"].to_numpy()).astype("datetime64[s]") + (minutes * 60).astype("timedelta64[s]")
-    table = pa.table({"po_number": _po_ids(rc, biz), "item_id": pa.array(rc["sku_id"].to_numpy(), pa.string()),
-                      "recv_ts": pa.array(ts), "qty_recv": pa.array(rc["qty"].to_numpy(), pa.int64())})
+    cols = _po_columns(rc, biz)
+    table = pa.table({"po_number": cols["po_number"], "item_id": cols["item_id"], "recv_ts": pa.array(ts),
+                      "qty_recv": pa.array(rc["qty"].to_numpy(), pa.int64())})
     specs = [Dirty("sku_id", "unknown_reference", "unknown item",
                    {"po_number": "PO-DIRTY-2", "item_id": "A999998"})]
     return inject(drng, table, "inventory_db/receipts.parquet", "receipts", specs)
@@ -312,7 +315,7 @@ def _competitors(blocks: list[pd.DataFrame], biz: Business, drng) -> Built:
     f = pd.concat(blocks, ignore_index=True).sort_values(["day", "competitor", "sku"])
     table = pa.table({"obs_date": fmt_ts(_dates(biz, f["day"].to_numpy()), "%Y-%m-%d"),
                       "our_sku": strings(biz.sku["sku_id"], f["sku"].to_numpy()),
-                      "shop": pa.array(f["competitor"].to_numpy(), pa.string()),
+                      "shop": strings([c[0] for c in dd.COMPETITORS], f["competitor"].to_numpy()),
                       "price_eur": pa.array(f["price"].to_numpy())})
     specs = [Dirty("sku_id", "unknown_reference", "unknown product", {"our_sku": "A999997"}),
              Dirty("price", "missing", "empty price", {"price_eur": np.nan, "shop": "comp_z"})]
