@@ -40,6 +40,13 @@ def parquet_bytes() -> bytes:
     return buf.getvalue()
 
 
+def big_gzip_cut() -> bytes:
+    """A gzip file cut in half, whose first 64 KiB still decompress (the damage is found by the reader)."""
+    rows = "".join(f"o{i},0,2024-01-01 10:00:00,A,S1,{i % 7}\n" for i in range(60_000))
+    blob = gzip.compress((HEADER + rows).encode())
+    return blob[: len(blob) // 2]
+
+
 def two_member_zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -65,6 +72,8 @@ REFUSED = [
      r"named as CSV text but the content is Parquet"),
     ("garbage named .gz", "s.csv.gz", b"this is not gzip at all\n", "sales", None, r"named \.gz but not gzip-compressed"),
     ("truncated .gz", "s.csv.gz", gzip.compress((GOOD * 2000).encode())[:300], "sales", None,
+     r"corrupt gzip stream: Compressed file ended"),
+    ("truncated large .gz", "s.csv.gz", big_gzip_cut(), "sales", None,
      r"cannot read as csv.*Unexpected end of GZIP stream"),
     ("text named .parquet", "s.parquet", GOOD.encode(), "sales", None, r"not a Parquet file.*looks like text"),
     ("truncated parquet", "s.parquet", parquet_bytes()[:-40], "sales", None, r"cannot read as Parquet"),
@@ -79,6 +88,8 @@ REFUSED = [
      r"column\(s\) colour map to nothing in 'sales'.*extra_columns: ignore"),
     ("duplicate header", "s.csv", b"order_id,order_id,ts\no1,o2,2024-01-01\n", "sales", None,
      r"duplicate column name\(s\) in the header: order_id"),
+    ("reserved column name", "s.csv", (HEADER.strip() + ",_row\no1,0,2024-01-01,A,S1,1,7\n").encode(), "sales",
+     {"extra_columns": "ignore"}, r"column name\(s\) _row are reserved by ingest"),
     ("unknown kind", "s.csv", GOOD.encode(), "orders", None, r"unknown kind 'orders'"),
     ("mapping renames a missing column", "s.csv", GOOD.encode(), "sales", {"columns": {"units": "qty"}},
      r"renames units <- 'qty', but the file has no such column"),
@@ -114,6 +125,15 @@ def test_declared_encoding_reads_a_latin1_file(dims, tmp_path):
     r = ingest_file(dims, path, "sku", {"csv": {"encoding": "latin-1"}})
     assert r.accepted == 1
     assert dims.execute("SELECT name FROM sku WHERE sku_id = 'C'").fetchone()[0] == "café crème"
+
+
+def test_declared_utf16_file_loads(dims, tmp_path):
+    path = tmp_path / "sku.csv"
+    path.write_bytes("sku_id,name\nD,Äpfel\nE,Bär\n".encode("utf-16"))
+    with pytest.raises(IngestError, match="content is binary"):
+        ingest_file(dims, path, "sku")
+    assert ingest_file(dims, path, "sku", {"csv": {"encoding": "utf-16"}}).accepted == 2
+    assert dims.execute("SELECT name FROM sku WHERE sku_id = 'E'").fetchone()[0] == "Bär"
 
 
 def test_extra_columns_ignore_drops_them(dims, tmp_path):

@@ -11,6 +11,7 @@ types. ``row_number() OVER ()`` over the reader (insertion order preserved) is t
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
@@ -30,7 +31,7 @@ from model.ssot.mapping import CsvOptions, IngestError, Mapping
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
               ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 GZIP_MAGIC, ZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PK\x03\x04", b"PAR1"
-HEAD_BYTES = 4096
+HEAD_BYTES = 1 << 16  # enough for the header line of a wide export
 
 
 @dataclass(frozen=True)
@@ -139,10 +140,13 @@ def _unzipped(path: Path) -> Iterator[Path]:
 
 
 def _csv_header(path: Path, head: bytes, opts: CsvOptions) -> tuple[str, ...]:
-    encoding = {"utf-8": "utf-8-sig"}.get(opts.encoding, opts.encoding)
-    lines = head.splitlines(keepends=True) if opts.encoding != "utf-16" else [head]
+    """Column names from the header line (read by Python's csv module with the declared dialect)."""
     try:
-        text = b"".join(lines[opts.skip:opts.skip + 1]).decode(encoding)
+        if opts.encoding == "utf-16":  # bytes cannot be split into lines before decoding
+            text = "\n".join(codecs.getincrementaldecoder("utf-16")().decode(head).splitlines()[opts.skip:opts.skip + 1])
+        else:
+            encoding = {"utf-8": "utf-8-sig"}.get(opts.encoding, opts.encoding)
+            text = b"".join(head.splitlines(keepends=True)[opts.skip:opts.skip + 1]).decode(encoding)
     except UnicodeDecodeError as e:
         raise IngestError(f"{path}: line {opts.skip + 1}: not valid {opts.encoding} text ({e.reason} at byte "
                           f"{e.start}); declare the encoding in the mapping (csv: {{encoding: latin-1}})") from None

@@ -260,8 +260,8 @@ def _kind_for(kind: str | None, mapping: Path | None) -> str:
 def ingest_command(db, files, kind, mapping, sources) -> tuple[dict, bool]:
     """``run.py ingest``: returns (JSON summary, ok). One file → its batch summary; several files or a
     manifest → ``{"files": [...], "totals": {...}}``. A refused file makes ok False (the summary says why)."""
-    if sources and files:
-        raise IngestError("give FILE(s) with --kind, or --sources MANIFEST.yaml, not both")
+    if sources and (files or kind or mapping):
+        raise IngestError("give FILE(s) with --kind [--mapping], or --sources MANIFEST.yaml, not both")
     if not sources and not files:
         raise IngestError("nothing to ingest: give FILE(s) with --kind KIND, or --sources MANIFEST.yaml")
     con = open_store(db)
