@@ -96,7 +96,7 @@ def test_markdown_clears_flagged_stock_by_target():
     # where it sells ~30/week. Clearing 90 % within 3 weeks needs 90/week, i.e. a price near 6.4 (cost 6).
     flagged = dict(n_weeks=4, stock=300.0, elasticity=-1.3, unit_cost=6.0)
     cfg = PricingConfig(**WIDE | {"horizon_weeks": 4, "clearance_week": 3, "clearance_share": 0.9,
-                                  "markdown_min_margin": 0.0, "stock_limited": "flagged"})
+                                  "markdown_min_margin": 0.0, "markdown_ladder_min": -0.5, "stock_limited": "flagged"})
     skus, weeks = frames(clearance=True, **flagged)
     weeks["base_units"] = [50.0, 50.0, 50.0, 10.0]             # little demand is left after the target
     inst, plan = both(skus, weeks, cfg)

@@ -12,7 +12,8 @@ HISTORY = ["sku_id", "category", "period_start", "units", "avg_price", "promo_sh
 
 
 def load_history(con, freq: str = "W") -> pd.DataFrame:
-    """Per SKU × period: units, the price and promotion *in effect*, competitor price and category.
+    """Per SKU × period from its first to its last sale: units, the price and promotion *in effect*,
+    competitor price and category.
 
     Prices are read from sales lines, so a period's unit-weighted average price and promo share depend on
     which days happened to sell — for slow movers that makes both regressors functions of the outcome (a
@@ -26,6 +27,10 @@ def load_history(con, freq: str = "W") -> pd.DataFrame:
     if daily.empty:
         raise ValueError("the store has no sales history: ingest sales before planning prices")
     daily = daily.sort_values(["sku_id", "period_start"])
+    sold = daily["units"] > 0
+    first = sold.groupby(daily["sku_id"]).cummax()
+    last = sold[::-1].groupby(daily["sku_id"][::-1]).cummax()[::-1]
+    daily = daily[first & last]  # a SKU's life: first to last sale (no zeros before launch or after its end)
     daily["promo_share"] = daily["promo_share"].where(daily["units"] > 0)
     daily["promo_share"] = daily.groupby("sku_id")["promo_share"].ffill().fillna(0.0)
     daily["period"] = pd.to_datetime(daily["period_start"]).dt.to_period(freq).dt.start_time
@@ -64,7 +69,8 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
 
     ``baseline`` (optional): ``sku_id, week_start, base_units`` — expected units at the current price per
     week (the forecast); without it every week gets the recent mean. The ladder is centred on the current
-    regular price. SKUs whose elasticity is not identifiable, or whose interval does not exclude 0, hold
+    regular price. SKUs that ended (past ``eol_date``) or sold nothing in the last ``recent_weeks`` are not
+    planned. SKUs whose elasticity is not identifiable, or whose interval does not exclude 0, hold
     their price. A SKU is flagged for markdown when its stock covers more than ``slow_mover_cover_weeks`` of
     baseline demand or it reaches end of life within the horizon.
     """
@@ -75,8 +81,10 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     skus = state.merge(master, on="sku_id", how="inner").merge(stock, on="sku_id", how="left")
     skus = skus.merge(elasticities[["sku_id", "elasticity", "identifiable"]].assign(
         hi=elasticities.filter(like="hi").iloc[:, 0]), on="sku_id", how="left")
-    skus = skus[skus["unit_cost"].notna() & skus["current_price"].gt(0)]
     as_of = pd.to_datetime(skus["last_period"]).max()
+    active = pd.to_datetime(skus["last_period"]) > as_of - pd.Timedelta(weeks=cfg.recent_weeks)
+    ended = pd.to_datetime(skus["eol_date"]).le(as_of).fillna(False)
+    skus = skus[skus["unit_cost"].notna() & skus["current_price"].gt(0) & active & ~ended]
     week_starts = pd.date_range(as_of + pd.Timedelta(weeks=1), periods=cfg.horizon_weeks, freq="7D")
     weeks = _weeks(skus, week_starts, baseline)
     weekly = weeks.groupby("sku_id")["base_units"].mean().reindex(skus["sku_id"]).to_numpy()

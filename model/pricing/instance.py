@@ -118,11 +118,25 @@ def _units(skus: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return unit_ids, unit_of
 
 
-def _compat(ladder: np.ndarray, max_change: float) -> np.ndarray:
-    """compat[u,j,k] = |L[u,k] − L[u,j]| ≤ δ·L[u,j]: the week-to-week change rule between ladder slots."""
+def _compat(ladder: np.ndarray, max_change: np.ndarray) -> np.ndarray:
+    """compat[u,j,k] = |L[u,k] − L[u,j]| ≤ δ_u·L[u,j]: the week-to-week change rule between ladder slots."""
     a, b = ladder[:, :, None], ladder[:, None, :]
     with np.errstate(invalid="ignore"):
-        return np.abs(b - a) <= max_change * a * (1 + 1e-9)
+        return np.abs(b - a) <= max_change[:, None, None] * a * (1 + 1e-9)
+
+
+def _ladders(list_price: np.ndarray, unit_of: np.ndarray, clearance: np.ndarray,
+             cfg: PricingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """[U,K] ladder and [U] weekly change limit per unit, from its first SKU's list price. Units with a SKU
+    flagged for markdown get the deeper markdown ladder and change limit."""
+    first = np.unique(unit_of, return_index=True)[1]
+    md = np.zeros(len(first), bool)
+    np.logical_or.at(md, unit_of, clearance)
+    args = (cfg.ladder_max, cfg.ladder_steps, list(cfg.price_endings))
+    regular = price_ladder(list_price[first], cfg.ladder_min, *args)
+    markdown = price_ladder(list_price[first], min(cfg.markdown_ladder_min, cfg.ladder_min), *args)
+    return (np.where(md[:, None], markdown, regular),
+            np.where(md, max(cfg.markdown_max_weekly_change, cfg.max_weekly_change), cfg.max_weekly_change))
 
 
 def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -> PricingInstance:
@@ -144,14 +158,12 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
     base[si, ti] = weeks["base_units"].to_numpy(float)
     if "competitor_price" in weeks.columns:
         comp[si, ti] = weeks["competitor_price"].to_numpy(float)
-    first_of_unit = np.unique(unit_of, return_index=True)[1]
-    ladder = price_ladder(skus["list_price"].to_numpy(float)[first_of_unit], cfg.ladder_min, cfg.ladder_max,
-                          cfg.ladder_steps, list(cfg.price_endings))
     col = lambda name, default: (skus[name] if name in skus.columns else pd.Series(default, index=skus.index))
     held = col("hold", False).fillna(False).to_numpy(bool)
     p0 = skus["current_price"].to_numpy(float)
-    ladder = _hold_ladders(ladder, unit_of, held, p0)
     clearance = col("clearance", False).fillna(False).to_numpy(bool)
+    ladder, delta = _ladders(skus["list_price"].to_numpy(float), unit_of, clearance, cfg)
+    ladder = _hold_ladders(ladder, unit_of, held, p0)
     floor = col("min_margin", np.nan).to_numpy(float)
     floor = np.where(np.isfinite(floor), floor, np.where(clearance, cfg.markdown_min_margin, cfg.min_margin))
     cost, e = skus["unit_cost"].to_numpy(float), skus["elasticity"].to_numpy(float)
@@ -160,21 +172,20 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
         units = base[:, :, None] * (prices[:, None, :] / p0[:, None, None]) ** e[:, None, None]
         ok_margin = prices[:, None, :] * (1 - floor[:, None, None]) >= cost[:, None, None] - 1e-9
         idx = prices[:, None, :] / comp[:, :, None]
-        ok_index = ~np.isfinite(comp)[:, :, None] | (
-            (idx >= cfg.competitor_index_min - 1e-9) & (idx <= cfg.competitor_index_max + 1e-9))
+        lowest = np.where(clearance, 0.0, cfg.competitor_index_min)[:, None, None]  # markdowns may undercut
+        ok_index = ~np.isfinite(comp)[:, :, None] | ((idx >= lowest - 1e-9) & (idx <= cfg.competitor_index_max + 1e-9))
     ok_margin = np.broadcast_to(ok_margin, (S, T, ladder.shape[1])) | held[:, None, None]
     ok_index |= held[:, None, None]
     stock = col("stock", np.nan).to_numpy(float)
     limited = {"none": np.zeros(S, bool), "flagged": clearance, "all": np.ones(S, bool)}[cfg.stock_limited]
     stock = np.where(limited & np.isfinite(stock), np.maximum(stock, 0.0), np.inf)
     clear_units = np.where(clearance & np.isfinite(stock), cfg.clearance_share * stock, 0.0)
-    compat = _compat(ladder, cfg.max_weekly_change)
-    p0_unit = np.full(len(unit_ids), np.nan)
+    compat = _compat(ladder, delta)
     first_ok = np.ones(ladder.shape, bool)
     for s in range(S):
-        u = unit_of[s]
-        first_ok[u] &= np.abs(ladder[u] - p0[s]) <= cfg.max_weekly_change * p0[s] * (1 + 1e-9)
-        p0_unit[u] = p0[s]
+        first_ok[unit_of[s]] &= np.abs(ladder[unit_of[s]] - p0[s]) <= delta[unit_of[s]] * p0[s] * (1 + 1e-9)
+    if cfg.correct_out_of_band:
+        first_ok = _allow_correction(first_ok, ok_margin & ok_index, unit_of)
     return PricingInstance(
         sku_ids=skus["sku_id"].astype(str).to_numpy(), unit_ids=unit_ids, unit_of=unit_of, weeks=weeks_idx,
         ladder=ladder, cost=cost, p0=p0, list_price=skus["list_price"].to_numpy(float), elasticity=e,
@@ -182,6 +193,15 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
         compat=compat, first_ok=first_ok, stock=stock, clear_units=clear_units,
         clear_week=min(cfg.clearance_week, T), penalty=2.0 * np.nanmax(prices, axis=1), held=held,
         objective=cfg.objective)
+
+
+def _allow_correction(first_ok: np.ndarray, ok: np.ndarray, unit_of: np.ndarray) -> np.ndarray:
+    """Units whose week-0 reachable prices all break the floor or band may jump to any allowed price."""
+    U = first_ok.shape[0]
+    ok_u = np.ones((U, ok.shape[2]), bool)
+    np.logical_and.at(ok_u, unit_of, ok[:, 0, :])
+    stuck = ~(first_ok & ok_u).any(axis=1)
+    return np.where(stuck[:, None], True, first_ok)
 
 
 def _hold_ladders(ladder: np.ndarray, unit_of: np.ndarray, held: np.ndarray, p0: np.ndarray) -> np.ndarray:

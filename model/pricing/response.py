@@ -10,7 +10,8 @@ pseudo-maximum likelihood (IRLS), consistent for any multiplicative mean model a
 periods, with heteroskedasticity-robust (HC3 sandwich) standard errors.
 
 Partial pooling (empirical Bayes): within a category the raw estimates ``ê_s`` (standard error ``σ_s``) are
-treated as ``ê_s ~ N(e_s, σ_s²)``, ``e_s ~ N(m, τ²)``; ``m`` and ``τ²`` by DerSimonian–Laird, and each SKU gets
+treated as ``ê_s ~ N(e_s, σ_s²)``, ``e_s ~ N(m, τ²)``; ``m`` per category and ``τ²`` over all categories by
+Paule–Mandel, and each SKU gets
 the posterior mean ``(1 − B_s)·ê_s + B_s·m`` with ``B_s = σ_s²/(σ_s² + τ²)`` and variance
 ``(1 − B_s)·σ_s² + B_s²·Var(m)``. SKUs with little price variation (large ``σ_s``) lean on their category.
 SKUs with no price variation, too few selling periods or a singular fit are flagged not identifiable and
@@ -116,39 +117,55 @@ def fit_sku(h: pd.DataFrame, min_obs: int, min_price_sd: float, fourier_order: i
 
 
 def shrink(est: np.ndarray, se: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
-    """Empirical-Bayes posterior per estimate (DerSimonian–Laird prior per group, see module docstring).
+    """Empirical-Bayes posterior per estimate (see the module docstring).
 
-    Groups with fewer than ``MIN_POOL`` finite estimates borrow the prior of all estimates together.
-    Returns ``post, post_se, prior_mean, tau, weight_own`` (``1 − B``) aligned with the inputs.
+    Prior per group ``N(m_g, τ²)``: the between-SKU variance ``τ²`` is one Paule–Mandel estimate over all
+    groups (deviations from each group's own mean; a per-group ``τ²`` from a handful of SKUs
+    collapses to 0 and overstates certainty), ``m_g`` the random-effects mean of group ``g``. Groups with
+    fewer than ``MIN_POOL`` finite estimates use the mean of all estimates. Returns ``post, post_se,
+    prior_mean, tau, weight_own`` (``1 − B``) aligned with the inputs (NaN where the estimate is missing).
     """
     ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
-    out = pd.DataFrame({"post": np.nan, "post_se": np.nan, "prior_mean": np.nan, "tau": np.nan,
+    groups = np.asarray(groups).astype(str)
+    pooled = np.where(pd.Series(groups[ok]).value_counts().reindex(groups).fillna(0).to_numpy() >= MIN_POOL,
+                      groups, "\0all")
+    tau2 = _between_variance(est[ok], se[ok], pooled[ok])
+    out = pd.DataFrame({"post": np.nan, "post_se": np.nan, "prior_mean": np.nan, "tau": np.sqrt(tau2),
                         "weight_own": np.nan}, index=np.arange(len(est)))
-    overall = _dl_prior(est[ok], se[ok])
-    for g in pd.unique(groups):
-        idx = np.flatnonzero(groups == g)
-        own = idx[ok[idx]]
-        m, var_m, tau2 = _dl_prior(est[own], se[own]) if len(own) >= MIN_POOL else overall
-        B = se[idx] ** 2 / (se[idx] ** 2 + tau2) if tau2 > 0 else np.ones(len(idx))
+    for g in pd.unique(pooled):
+        idx = np.flatnonzero(pooled == g)
+        own = idx[ok[idx]] if g != "\0all" or ok[idx].sum() >= MIN_POOL else np.flatnonzero(ok)
+        w = 1 / (se[own] ** 2 + tau2)
+        m, var_m = float(np.sum(w * est[own]) / w.sum()), float(1 / w.sum())
+        B = se[idx] ** 2 / (se[idx] ** 2 + tau2)
         out.loc[idx, "post"] = (1 - B) * est[idx] + B * m
         out.loc[idx, "post_se"] = np.sqrt((1 - B) * se[idx] ** 2 + B ** 2 * var_m)
-        out.loc[idx, ["prior_mean", "tau"]] = m, np.sqrt(tau2)
+        out.loc[idx, "prior_mean"] = m
         out.loc[idx, "weight_own"] = 1 - B
     out.loc[~ok, ["post", "post_se", "weight_own"]] = np.nan
     return out
 
 
-def _dl_prior(b: np.ndarray, s: np.ndarray) -> tuple[float, float, float]:
-    """DerSimonian–Laird random-effects prior: mean ``m``, ``Var(m)`` and between-SKU variance ``τ²``."""
-    if len(b) == 0:
-        return np.nan, np.nan, 0.0
-    w = 1 / s ** 2
-    m_fe = np.sum(w * b) / w.sum()
-    q = np.sum(w * (b - m_fe) ** 2)
-    denom = w.sum() - np.sum(w ** 2) / w.sum()
-    tau2 = max(0.0, (q - (len(b) - 1)) / denom) if denom > 0 else 0.0
-    w_re = 1 / (s ** 2 + tau2)
-    return float(np.sum(w_re * b) / w_re.sum()), float(1 / w_re.sum()), float(tau2)
+def _between_variance(b: np.ndarray, s: np.ndarray, groups: np.ndarray) -> float:
+    """Paule–Mandel ``τ²`` with one mean per group: the root of the generalised ``Q``,
+    ``Σ_i (b_i − m_g(τ²))² / (s_i² + τ²) = n − G`` (``m_g`` the random-effects mean of group ``g``), found by
+    bisection; 0 when even ``τ² = 0`` gives ``Q ≤ n − G``. (DerSimonian–Laird's one-step moment estimate
+    understated ``τ`` here when standard errors differ a lot between SKUs.)"""
+    codes = np.unique(groups, return_inverse=True)[1]
+    df = len(b) - codes.max() - 1 if len(b) else 0
+
+    def q(tau2: float) -> float:
+        w = 1 / (s ** 2 + tau2)
+        m = np.bincount(codes, w * b) / np.bincount(codes, w)
+        return float(np.sum(w * (b - m[codes]) ** 2))
+
+    if df <= 0 or q(0.0) <= df:
+        return 0.0
+    lo, hi = 0.0, float(np.var(b)) + 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if q(mid) > df else (lo, mid)
+    return (lo + hi) / 2
 
 
 def estimate_response(history: pd.DataFrame, fourier_order: int = 2, min_obs: int = 20,

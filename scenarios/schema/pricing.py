@@ -26,16 +26,24 @@ class PricingConfig(Section):
         "margin", description="maximise gross margin, or revenue subject to the margin floor")
     min_margin: float = Field(0.15, ge=-1.0, lt=1.0, description="minimum gross margin (p - c)/p per chosen price")
     markdown_min_margin: float = Field(
-        0.0, ge=-1.0, lt=1.0, description="margin floor for SKUs flagged for markdown clearance")
-    competitor_index_min: float = Field(0.85, gt=0.0, description="lowest allowed price / competitor price")
+        -0.5, ge=-1.0, lt=1.0, description="margin floor for SKUs flagged for markdown clearance (their cost is "
+                                          "sunk: −0.5 allows prices down to cost/1.5)")
+    markdown_ladder_min: float = Field(-0.6, ge=-0.95, le=0.0, description="lowest markdown price vs list price")
+    markdown_max_weekly_change: float = Field(0.3, gt=0.0, le=5.0,
+                                              description="largest weekly price change of a markdown SKU")
+    competitor_index_min: float = Field(0.85, gt=0.0, description="lowest allowed price / competitor price "
+                                        "(markdown SKUs may undercut)")
     competitor_index_max: float = Field(1.15, gt=0.0, description="highest allowed price / competitor price")
     max_weekly_change: float = Field(0.10, gt=0.0, le=5.0,
                                      description="largest relative price change from one week to the next")
+    correct_out_of_band: bool = Field(
+        True, description="when no price within the weekly change of the current price meets the margin floor "
+                          "and competitor band, week 1 may move straight to an allowed price")
     stock_limited: Literal["none", "flagged", "all"] = Field(
         "flagged", description="which SKUs must sell within stock + inbound (replenished SKUs are not limited)")
     clearance_share: float = Field(0.9, ge=0.0, le=1.0,
                                    description="share of flagged stock to sell by the markdown target week")
-    clearance_week: int = Field(8, ge=1, le=104, description="markdown target: week index (1-based) of the horizon")
+    clearance_week: int = Field(13, ge=1, le=104, description="markdown target: week index (1-based) of the horizon")
     slow_mover_cover_weeks: float = Field(
         26.0, gt=0.0, description="stock covering more weeks of current demand than this is flagged for markdown")
     recent_weeks: int = Field(8, ge=1, le=52, description="weeks of history behind the current price and the "
