@@ -111,6 +111,7 @@ def _stream_blocks(out: Path, biz: Business, blocks: Iterable[BlockOut], drng) -
             s.write(_truth_table(biz, getattr(blk, name)))
         for k in acc:
             acc[k].append(getattr(blk, k))
+        pa.default_memory_pool().release_unused()  # hand freed Arrow buffers back between blocks
     files = {"inventory_db/stock_eod.parquet": stock.close()}
     for s in truth.values():
         s.close()

@@ -174,8 +174,8 @@ def stock_positions(con, as_of: dt.date | str | None = None) -> pd.DataFrame:
     inv = b.table("inventory")
     if as_of is not None:
         inv = inv.filter(inv.snapshot_date <= ibis.literal(pd.Timestamp(as_of).date()))
-    w = ibis.window(group_by=[inv.sku_id, inv.location_id], order_by=ibis.desc(inv.snapshot_date))
-    e = inv.mutate(rn=ibis.row_number().over(w)).filter(lambda t: t.rn == 0)
+    latest = inv.group_by("sku_id", "location_id").aggregate(snapshot_date=inv.snapshot_date.max())
+    e = inv.inner_join(latest, ["sku_id", "location_id", "snapshot_date"])
     e = e.select("sku_id", "location_id", "snapshot_date", "on_hand",
                  on_order=e.on_order.fill_null(0.0)).order_by(["sku_id", "location_id"])
     df = e.execute()

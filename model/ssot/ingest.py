@@ -2,8 +2,8 @@
 
 Pipeline of one batch (a file, or a manifest ``sql`` entry), all inside one DuckDB transaction:
 
-1. **read**    — :mod:`model.ssot.connectors`: checks the bytes match the claimed format, reads CSV / JSON
-   lines as text and Parquet with its types into a temp table; structural damage refuses the file;
+1. **read**    — :mod:`model.ssot.connectors`: checks the bytes match the claimed format; CSV / JSON lines
+   are read as text, Parquet with its types; structural damage refuses the file;
 2. **map**     — :mod:`model.ssot.validate`: renames, derive expressions, constants, date parsing, unit
    conversion, cast to the canonical types;
 3. **validate** — row rules from :mod:`model.ssot.schema` (required, type, range, allowed values),
@@ -97,7 +97,9 @@ def _now() -> dt.datetime:
 
 
 def _lineage(con, r: BatchResult, source_hash: str, mapping: Mapping, started: dt.datetime) -> None:
-    con.execute("INSERT INTO lineage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("INSERT INTO lineage (batch_id, kind, source, file_hash, mapping_hash, rows_read, accepted, "
+                "quarantined, unchanged, started_at, finished_at, status, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [r.batch_id, r.kind, r.source, source_hash, mapping.digest, r.rows_read, r.accepted,
                  r.quarantined, r.unchanged, started, _now(), r.status, r.error])
 
@@ -242,8 +244,10 @@ def ingest_manifest(con: duckdb.DuckDBPyConnection, manifest_path: str | Path,
                         result.batches.append(err.result)
                     result.skipped = [x.label for x in manifest.entries[i + 1:]]
                     raise
-    except IngestError as err:
+    except IngestError as err:  # a refused entry, or a view file refused before any entry ran
         result.error = str(err)
+        if not result.batches:
+            result.skipped = [x.label for x in manifest.entries]
         raise IngestError(f"{manifest.path}: {err}", result) from None
     return result
 
@@ -275,17 +279,20 @@ def ingest_command(db, files, kind, mapping, sources) -> tuple[dict, bool]:
                     raise
                 res = e.result
             return res.summary(), res.ok
-        kind = _kind_for(kind, mapping)
-        res = ManifestResult(name="files")
-        for i, f in enumerate(files):
-            try:
-                res.batches.append(ingest_file(con, f, kind, mapping))
-            except IngestError as e:
-                res.batches.append(e.result)
-                res.error, res.skipped = str(e), [str(x) for x in files[i + 1:]]
-                break
-        if len(files) == 1:
-            return res.batches[0].summary(), res.ok
-        return res.summary(), res.ok
+        res = _ingest_files(con, files, _kind_for(kind, mapping), mapping)
+        return (res.batches[0].summary() if len(files) == 1 else res.summary()), res.ok
     finally:
         con.close()
+
+
+def _ingest_files(con, files, kind: str, mapping) -> ManifestResult:
+    """Files of one kind in the order given; the first refused file stops the rest."""
+    res = ManifestResult(name="files")
+    for i, f in enumerate(files):
+        try:
+            res.batches.append(ingest_file(con, f, kind, mapping))
+        except IngestError as e:
+            res.batches.append(e.result)
+            res.error, res.skipped = str(e), [str(x) for x in files[i + 1:]]
+            break
+    return res

@@ -26,7 +26,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from model.ssot.schema import INGEST_KINDS, TABLES
+from model.ssot.schema import INGEST_KINDS, INGEST_ORDER, TABLES
 
 
 class IngestError(ValueError):
@@ -264,8 +264,6 @@ def load_manifest(path: str | Path, root: str | Path | None = None) -> Manifest:
     Data files (``files[].path``, ``views``) are relative to ``root``: the argument, else the manifest's
     ``root:`` key (relative to the manifest), else the manifest's folder. Mapping files are relative to
     the manifest's folder."""
-    from model.ssot.schema import INGEST_ORDER
-
     path = Path(path)
     doc = _need_dict(read_yaml(path, "sources manifest"), str(path))
     unknown = sorted(set(doc) - {"name", "files", "views", "description", "root"})

@@ -61,10 +61,10 @@ def _literal(value) -> str:
 
 
 def _check_sources(table: Table, mapping: Mapping, source_cols: tuple[str, ...], label: str) -> None:
-    reserved = [s for s in source_cols if s in ("_row", "_ok") or s.startswith("__")]
+    reserved = [s for s in source_cols if s in ("_row", "__record") or s.startswith(TEXT_PREFIX)]
     if reserved:
-        raise IngestError(f"{label}: column name(s) {', '.join(reserved)} are reserved by ingest (_row, _ok, __*); "
-                          f"rename them in the export")
+        raise IngestError(f"{label}: column name(s) {', '.join(reserved)} are reserved by ingest (_row, __record, "
+                          f"{TEXT_PREFIX}*); rename them in the export")
     missing_src = {c: s for c, s in mapping.columns.items() if s not in source_cols}
     if missing_src:
         pairs = ", ".join(f"{c} <- {s!r}" for c, s in missing_src.items())
