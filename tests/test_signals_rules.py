@@ -83,16 +83,18 @@ def test_cusum_statistic_by_hand():
 
 
 def test_competitor_change_reprices_through_the_pricing_program(base):
+    add_daily_sales(base, "A", [(d, 10) for d in days_back(28)])   # 70 units/week at 10.00
     base.execute("INSERT INTO competitor_prices VALUES ('2024-03-20', 'A', 'X', 10.0), ('2024-03-30', 'A', 'X', 8.0),"
                  "('2024-03-20', 'B', 'X', 10.0), ('2024-03-30', 'B', 'X', 9.8)")
     sig = rules.competitor_price_signals(base, AS_OF, CompetitorPriceRule(threshold_pct=5))
     assert [s.subject for s in sig] == ["A"] and sig[0].severity == pytest.approx(-20.0)
     acts = replan.price_changes(base, sig, SignalsConfig().guardrails, SignalsConfig())
     a = acts[0]
-    # constant elasticity −1.5 with cost 5: unconstrained optimum p* = 5·1.5/0.5 = 15 > top of ladder (11.5)
-    assert a.after_value == pytest.approx(11.5)
-    assert a.status == "proposed"                        # +15% exceeds the 10% guardrail
-    assert a.expected_impact["elasticity_source"] == "default"
+    # elasticity −1.5, cost 5: margin rises with price up to p* = 15, so the planner takes the highest ladder
+    # price in the competitor band (≤ 1.15 · 8 = 9.20): 8.99; −10.1% exceeds the 10% guardrail
+    assert a.before_value == pytest.approx(10.0) and a.after_value == pytest.approx(8.99)
+    assert a.status == "proposed"
+    assert a.details["binding"] != "none"
 
 
 def test_slow_mover_markdown(base):

@@ -135,6 +135,16 @@ def detect(con, as_of: dt.date, scn: Scenario) -> list[outbox.Signal]:
     return found
 
 
+def new_signals(con, sigs: list[outbox.Signal]) -> list[outbox.Signal]:
+    """Signals whose event (signal id) the store has not recorded yet."""
+    outbox.init_outbox(con)
+    if not sigs:
+        return sigs
+    seen = {r[0] for r in con.execute("SELECT signal_id FROM signals WHERE signal_id IN (SELECT unnest(?))",
+                                      [[s.signal_id for s in sigs]]).fetchall()}
+    return [s for s in sigs if s.signal_id not in seen]
+
+
 def run_cycle(con, landing: Path | None, scn: Scenario, run_id: str, outbox_path: Path | None,
               as_of: dt.date | None = None, write: bool = True) -> CycleReport:
     """One cycle. ``landing=None`` skips ingest (replay); ``write=False`` computes actions without storing."""
@@ -150,9 +160,11 @@ def run_cycle(con, landing: Path | None, scn: Scenario, run_id: str, outbox_path
         return rep
     t = time.perf_counter()
     sigs = detect(con, as_of, scn)
+    if write:  # re-plan only what is new: events already handled keep their actions
+        sigs = new_signals(con, sigs)
     secs["detect"] = time.perf_counter() - t
     t = time.perf_counter()
-    acts = replan.replan(con, sigs, scn.signals)
+    acts = replan.replan(con, sigs, scn.signals, scn.pricing)
     secs["replan"] = time.perf_counter() - t
     t = time.perf_counter()
     if write:

@@ -2,8 +2,8 @@
 
 * ``reorder`` / ``demand_shift`` (surge) → a purchase-order proposal for that SKU: order up to the
   base-stock level over lead time + review period, in whole case packs and at least the MOQ.
-* ``competitor_price`` → the SKU's price re-optimised on its ladder by the pricing program
-  (:func:`model.pricing.program.best_ladder_price`) with the demand response re-anchored at the new competitor price.
+* ``competitor_price`` → the affected SKUs re-priced together, one week ahead, by the planner's pricing
+  program (:func:`model.pricing.plan.solve_plan`) at the competitor's new price.
 * ``slow_mover`` → a markdown on the price ladder.
 * ``workload`` / ``backlog`` → extra shifts for the day from the shift-cover program
   (:func:`model.workforce.shift_cover.solve_shift_cover`) over the hourly gap.
@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from model.signals.outbox import Action, Signal
-from solvers import InfeasibleModelError
 from scenarios.schema.signals import Guardrails, SignalsConfig
 
 DEFAULT_ELASTICITY = -1.5   # used when the store has no estimate for the SKU (stated in the action)
@@ -87,46 +86,72 @@ def _elasticities(con, skus: list[str]) -> dict[str, float]:
     return {r.sku_id: float(r.elasticity) for r in df.itertuples() if np.isfinite(r.elasticity) and r.elasticity < -1}
 
 
-def _ladder(list_price: float, lo: float = 0.7, hi: float = 1.15, steps: int = 12) -> list[float]:
-    return sorted({round(list_price * f, 2) for f in np.linspace(lo, hi, steps)})
-
-
-def price_changes(con, signals: list[Signal], g: Guardrails, cfg: SignalsConfig) -> list[Action]:
-    from model.pricing.program import best_ladder_price
-    skus = [s.subject for s in signals]
-    sk = _sku_rows(con, skus)
-    el = _elasticities(con, skus)
+def markdowns(con, signals: list[Signal], g: Guardrails, cfg: SignalsConfig) -> list[Action]:
+    """Slow movers: list price × (1 − markdown %), proposed or auto-approved by the price guardrail."""
     out = []
     for s in signals:
-        if s.subject not in sk.index:
+        p0 = s.details.get("list_price")
+        if p0 is None or not np.isfinite(p0):
             continue
-        r = sk.loc[s.subject]
-        p0, cost = float(r.list_price), float(r.unit_cost)
-        det = s.details
-        if s.rule == "slow_mover":
-            new = round(p0 * (1 - cfg.slow_mover.markdown_pct / 100), 2)
-            change = (new / p0 - 1) * 100
-            out.append(Action("price_change", s.subject, s, p0, new, None, None,
-                              {"clears_units": det["on_hand"]}, _price_status(change, g), "markdown of slow mover",
-                              {"days_without_sale": det["days_without_sale"]}))
-            continue
-        e = el.get(s.subject, DEFAULT_ELASTICITY)
-        ratio = det["new_price"] / det["old_price"]
+        new = round(p0 * (1 - cfg.slow_mover.markdown_pct / 100), 2)
+        change = (new / p0 - 1) * 100
+        out.append(Action("price_change", s.subject, s, p0, new, None, None,
+                          {"clears_units": s.details["on_hand"]}, _price_status(change, g),
+                          "markdown of slow mover", {"days_without_sale": s.details["days_without_sale"]}))
+    return out
 
-        def demand(p, e=e, ratio=ratio, p0=p0):
-            return (p / p0) ** e * ratio ** DEFAULT_CROSS
 
-        try:
-            best = best_ladder_price(_ladder(p0), cost, demand, min_margin=0.0)
-        except InfeasibleModelError:  # every ladder price is below cost: a master-data issue, not a price move
+def _pricing_inputs(con, signals: list[Signal], as_of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One planning week for the affected SKUs that sold in the last 28 days: current price and weekly units
+    from those sales, the competitor's new price, elasticity from the store's latest
+    estimate (else :data:`DEFAULT_ELASTICITY`)."""
+    skus = [s.subject for s in signals]
+    df = con.execute("""
+        SELECT s.sku_id, s.unit_cost, s.list_price, s.price_family AS family,
+               coalesce(sum(x.units * x.unit_price) / nullif(sum(x.units), 0), s.list_price) AS current_price,
+               coalesce(sum(x.units), 0) / 4.0 AS base_units
+        FROM sku s LEFT JOIN sales x ON x.sku_id = s.sku_id AND x.ts >= ?::DATE - INTERVAL 28 DAY
+             AND x.ts < ?::DATE + INTERVAL 1 DAY AND x.unit_price IS NOT NULL
+        WHERE s.sku_id IN (SELECT unnest(?)) AND s.unit_cost IS NOT NULL AND s.list_price > 0
+        GROUP BY s.sku_id, s.unit_cost, s.list_price, s.price_family ORDER BY s.sku_id""", [as_of, as_of, skus]).df()
+    df = df[df["base_units"] > 0].reset_index(drop=True)  # unsold SKUs: a competitor move changes nothing
+    el = _elasticities(con, skus)
+    df["elasticity"] = df["sku_id"].map(el).fillna(DEFAULT_ELASTICITY)
+    df["family"] = None  # a competitor move re-prices this SKU alone; families are re-planned in the study
+    comp = {s.subject: s.details["new_price"] for s in signals}
+    weeks = pd.DataFrame({"sku_id": df["sku_id"], "week_start": pd.Timestamp(as_of),
+                          "base_units": df["base_units"], "competitor_price": df["sku_id"].map(comp)})
+    return df, weeks
+
+
+def price_changes(con, signals: list[Signal], g: Guardrails, cfg: SignalsConfig,
+                  pricing_cfg=None) -> list[Action]:
+    """Competitor moves: the affected SKUs re-priced together, one week ahead, by the planner's pricing
+    program (:func:`model.pricing.plan.solve_plan`: ladder, margin floor, competitor-index band, max change)."""
+    from model.pricing.plan import solve_plan
+    from scenarios.schema.pricing import PricingConfig
+    comp = [s for s in signals if s.rule == "competitor_price"]
+    out = markdowns(con, [s for s in signals if s.rule == "slow_mover"], g, cfg)
+    if not comp:
+        return out
+    skus, weeks = _pricing_inputs(con, comp, comp[0].as_of)
+    if skus.empty:
+        return out
+    plan, _ = solve_plan(skus, weeks, pricing_cfg or PricingConfig())
+    plan = plan.set_index("sku_id")
+    sig = {s.subject: s for s in comp}
+    el = skus.set_index("sku_id")["elasticity"]
+    for sku, r in plan.iterrows():
+        s = sig[sku]
+        if not np.isfinite(r.price) or abs(r.price - r.current_price) < 0.005:
             continue
-        change = (best.price / p0 - 1) * 100
+        change = (r.price / r.current_price - 1) * 100
         out.append(Action(
-            "price_change", s.subject, s, p0, float(best.price), None, None,
-            {"expected_units_index": float(best.quantity), "profit_index": float(best.profit),
-             "elasticity": e, "elasticity_source": "store" if s.subject in el else "default"},
-            _price_status(change, g), f"competitor {det['competitor']} moved {det['change_pct']:+.1f}%",
-            {"binding": getattr(best, "binding", None)}))
+            "price_change", sku, s, float(r.current_price), float(r.price), None, None,
+            {"expected_units": float(r.expected_units), "margin": float(r.margin),
+             "margin_change": float(r.margin - r.base_margin), "elasticity": float(el[sku])},
+            _price_status(change, g), f"competitor {s.details['competitor']} moved {s.details['change_pct']:+.1f}%",
+            {"binding": r.binding, "competitor_price": s.details["new_price"]}))
     return out
 
 
@@ -161,9 +186,9 @@ def staffing_changes(signals: list[Signal], g: Guardrails) -> list[Action]:
     return out
 
 
-def replan(con, signals: list[Signal], cfg: SignalsConfig) -> list[Action]:
+def replan(con, signals: list[Signal], cfg: SignalsConfig, pricing_cfg=None) -> list[Action]:
     by = lambda *rules: [s for s in signals if s.rule in rules]  # noqa: E731
     g = cfg.guardrails
     return (purchase_orders(con, by("reorder", "demand_shift"), g)
-            + price_changes(con, by("competitor_price", "slow_mover"), g, cfg)
+            + price_changes(con, by("competitor_price", "slow_mover"), g, cfg, pricing_cfg)
             + staffing_changes(by("workload", "backlog"), g))
