@@ -186,3 +186,49 @@ def test_a_row_with_several_problems_lists_each(dims, tmp_path):
     reasons = {x[0] for x in dims.execute("SELECT reason FROM quarantine WHERE batch_id = ?", [r.batch_id]).fetchall()}
     assert reasons == {"bad_type: ts expected TIMESTAMP", "unknown_reference: sku_id not found in sku.sku_id",
                        "out_of_range: units below minimum -1e+06"}
+
+
+MANIFESTS = [
+    ("not a list", "files: sku.csv\n", r"'files' must be a non-empty list"),
+    ("unknown key", "name: x\nowner: me\nfiles: [{path: sku.csv, kind: sku}]\n", r"unknown manifest key\(s\) owner"),
+    ("entry key", "files: [{path: sku.csv, kind: sku, table: sku}]\n", r"files\[0\]: unknown key\(s\) table"),
+    ("path and sql", "files: [{path: sku.csv, sql: SELECT 1, kind: sku}]\n", r"files\[0\]: give exactly one of 'path'"),
+    ("unknown kind", "files: [{path: sku.csv, kind: skus}]\n", r"files\[0\]: kind 'skus' unknown"),
+    ("missing mapping file", "files: [{path: sku.csv, kind: sku, mapping: nope.yaml}]\n", r"nope\.yaml: mapping not found"),
+    ("bad view name", "views: {sales: sku.csv}\nfiles: [{sql: SELECT 1, kind: sku}]\n", r"views\.sales: view names"),
+    ("invalid YAML", "files: [{path: sku.csv, kind: sku\n", r"invalid YAML in sources manifest"),
+]
+
+
+@pytest.mark.parametrize("case,text,message", MANIFESTS, ids=[m[0] for m in MANIFESTS])
+def test_invalid_manifest_is_refused_before_anything_loads(dims, tmp_path, case, text, message):
+    from model.ssot.ingest import ingest_manifest
+
+    (tmp_path / "sku.csv").write_text("sku_id,name\nZ,zucchini\n")
+    (tmp_path / "m.yaml").write_text(text)
+    before = table_counts(dims)
+    with pytest.raises(IngestError, match=message):
+        ingest_manifest(dims, tmp_path / "m.yaml")
+    assert table_counts(dims) == before
+
+
+def test_manifest_with_a_missing_view_file_loads_nothing(dims, tmp_path):
+    from model.ssot.ingest import ingest_manifest
+
+    (tmp_path / "sku.csv").write_text("sku_id,name\nZ,zucchini\n")
+    (tmp_path / "m.yaml").write_text("views: {extra: gone.csv}\nfiles:\n  - {path: sku.csv, kind: sku}\n"
+                                     "  - {sql: SELECT * FROM extra, kind: competitor_prices}\n")
+    before = table_counts(dims)
+    with pytest.raises(IngestError, match=r"gone\.csv: file not found") as err:
+        ingest_manifest(dims, tmp_path / "m.yaml")
+    assert table_counts(dims) == before
+    assert err.value.result.skipped == [str(tmp_path / "sku.csv"), "sql:competitor_prices_1"]
+
+
+def test_invalid_query_is_refused(dims):
+    from model.ssot.ingest import ingest_query
+
+    before = table_counts(dims)
+    with pytest.raises(IngestError, match=r"sql:broken: invalid query: .*no_such_table"):
+        ingest_query(dims, "SELECT * FROM no_such_table", "sku", label="sql:broken")
+    assert table_counts(dims) == before

@@ -266,3 +266,12 @@ def test_counts_always_add_up(tmp_path, rows, reingest):
     assert (r.unchanged, r.accepted) == ((len(rows) - n_bad, 0) if reingest else (0, len(rows) - n_bad))
     assert con.execute("SELECT count(*) FROM sales").fetchone()[0] == len(rows) - n_bad
     con.close()
+
+
+def test_bad_value_beyond_any_sniffing_sample_is_quarantined_not_fatal(dims, tmp_path):
+    """DuckDB may push casts into its CSV reader; ingest reads text and must still quarantine row 25,000."""
+    lines = [f"o{i},0,2024-01-01,A,S1,{i % 9}" for i in range(25_000)] + ["o_bad,0,2024-01-01,A,S1,lots"]
+    f = write(tmp_path / "s.csv", "order_id,line_no,ts,sku_id,location_id,units\n" + "\n".join(lines) + "\n")
+    r = ingest_file(dims, f, "sales", {"derive": {"unit_price": '"line_no" + 1.5'}})
+    assert (r.rows_read, r.accepted, r.quarantined) == (25_001, 25_000, 1)
+    assert dims.execute("SELECT row_number, field FROM quarantine").fetchone() == (25_001, "units")
