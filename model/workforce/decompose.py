@@ -1,12 +1,12 @@
-"""Two-phase roster solve for large hourly instances, with a certified lower bound.
+"""Three-step roster solve for large hourly instances, with a certified lower bound.
 
 The monolithic roster program (``roster.py``) has one binary per employee × day × template; its LP
 relaxation is massively degenerate and HiGHS's dual simplex needs minutes on 50+ employees with 48
-templates. The two phases:
+templates. Instead:
 
-1. **Staffing relaxation** (small MIP): shift counts per skill group instead of per employee::
+1. **Staffing relaxation** (LP): shift counts per skill group instead of per employee::
 
-       n[g,d,t] ∈ ℤ≥0,   Σ_t n[g,d,t] ≤ A_gd                                  (one shift a day each)
+       n[g,d,t] ≥ 0,   Σ_t n[g,d,t] ≤ A_gd                                      (one shift a day each)
        Σ_{e∈g} h[e,p] = Σ_{d∈p,t} m_t/60·n[g,d,t],  Σ_{e∈g} s[e,p] = Σ_{d∈p,t} n[g,d,t]
        min_e ≤ 60·h[e,p] ≤ max_e,  s[e,p] ≤ |p| − f_e,  m_min·s ≤ 60·h ≤ m_max·s
        min Σ c_e·h[e,p] + coverage penalties        (role split and coverage as in roster.py)
@@ -14,13 +14,15 @@ templates. The two phases:
    ``A_gd``: employees of group g available on day d; ``h`` hours and ``s`` shifts of employee e in
    contract period p; ``f_e`` days off per week; ``m_min``/``m_max`` shortest/longest paid minutes.
    Every feasible roster maps to a feasible point of equal or higher cost (rest, consecutive days and
-   fairness are dropped, all non-negative), so its bound is a **lower bound** on the roster optimum.
-2. **Group assignment**: with the counts n[g,d,t] fixed the skill groups decouple; one small roster
-   program per group gives its shifts to named employees under every labour rule (missing or extra
-   shifts are penalised like coverage). The union is a feasible roster of the full program, whose
-   objective, recomputed from the roster, is an **upper bound**.
+   fairness are dropped, all non-negative), so the LP optimum is a **lower bound** on the roster optimum.
+2. **Group assignment**: with each group's hourly coverage target from the LP fixed, the skill groups
+   decouple; one small roster program per group (templates restricted to the LP's support) gives shifts
+   to named employees under every labour rule.
+3. **Role choice**: a small binary program gives each assigned shift one role within the employee's
+   skills, minimising the hourly under/over-coverage penalties.
 
-Reported gap = (UB − LB) / UB.
+The roster is feasible for the full program; its objective, recomputed from the roster, is an **upper
+bound**. Reported gap = (UB − LB) / UB.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ import pyomo.environ as pyo
 
 from model.workforce.roster import RosterData, _skill_groups, add_coverage, add_role_split, solve_roster
 from model.workforce.validate import coverage_table, roster_objective
-from solvers import SolveOptions, SolveResult, solve_or_explain
+from solvers import InfeasibleModelError, SolveOptions, SolveResult, solve_or_explain
 
 
 def add_staffing_variables(m, data: RosterData) -> None:
@@ -112,34 +114,50 @@ def build_staffing_model(data: RosterData) -> pyo.ConcreteModel:
     return m
 
 
-def group_assignment_data(data: RosterData, members: list[int], counts: dict) -> RosterData:
-    """Phase 2 for one skill group: give its members the shifts the relaxation staffed.
-
-    Cover keys are (d, t) with requirement n[g,d,t]; a missing shift costs u·m_t/60 and an extra one
-    o·m_t/60 (u, o: the hourly under/over penalties), so the group program trades coverage for labour
-    rules exactly as the full program would. All labour rules of the full program apply per employee.
-    """
-    u = max(u for _, u, _ in data.requirement.values())
-    o = min(o for _, _, o in data.requirement.values())
-    pm = {t.id: t.paid_minutes / 60.0 for t in data.templates}
-    emps = tuple(dataclasses.replace(data.employees[e], skills=("shift",)) for e in members)
-    req = {("shift", (d, t)): (c, u * pm[t], o * pm[t]) for (d, t), c in counts.items()}
-    days = {d: {t for (dd, t), c in counts.items() if dd == d and c > 0} for d in range(data.days)}
-    return dataclasses.replace(
-        data, roles=("shift",), employees=emps, requirement=req, day_templates=days,
-        covers={(d, t): [((d, t), 1.0)] for d in range(data.days) for t in pm})
+def group_assignment_data(data: RosterData, members: list[int], target: dict, open_days: dict | None) -> RosterData:
+    """Phase 2 for one skill group: the full roster program for its members only, asked to deliver the
+    hourly coverage the relaxation gave the group, target[r,k] = Σ_{(d,t) ∋ k} a_dtk·z[g,r,d,t], with the
+    program's own under/over penalties. Templates: those open on day d (``open_days``; None = all)."""
+    roles = tuple(sorted({r for e in members for r in data.employees[e].skills if r in data.roles}))
+    req = {(r, k): (target.get((r, k), 0.0), u, o) for (r, k), (_, u, o) in data.requirement.items() if r in roles}
+    return dataclasses.replace(data, roles=roles, employees=tuple(data.employees[e] for e in members),
+                               requirement=req, day_templates=open_days)
 
 
-def _split_roles(rows: pd.DataFrame, role_counts: dict) -> pd.DataFrame:
-    """Give the group's workers on each (day, template) roles in the proportions of z[g,r,d,t]."""
-    rows = rows.sort_values(["day", "template", "employee_id"]).copy()
-    roles = []
-    for (d, t), grp in rows.groupby(["day", "template"], sort=False):
-        want = [r for r, c in role_counts.get((d, t), {}).items() for _ in range(c)]
-        fallback = max(role_counts.get((d, t), {"": 1}).items(), key=lambda kv: kv[1])[0]
-        roles += [want[i] if i < len(want) else fallback for i in range(len(grp))]
-    rows["role"] = roles
-    return rows
+def add_role_choice(m, data: RosterData, shifts: pd.DataFrame) -> None:
+    """Phase 3, roles for the assigned shifts: Σ_{r ∈ skills(i)} a[i,r] = 1 ∀ shift rows i, and
+    Σ_{i covering k} share_ik·a[i,r] + under[r,k] − over[r,k] = req[r,k] ∀ (r,k); min Σ u·under + o·over."""
+    rows = list(shifts.itertuples(index=False))
+    skills = {e.id: e.skills for e in data.employees}
+    m.A = pyo.Set(dimen=2, initialize=[(i, r) for i, row in enumerate(rows) for r in skills[row.employee_id]
+                                       if r in data.roles])
+    m.a = pyo.Var(m.A, domain=pyo.Binary)
+    m.keys = list(data.requirement)
+    m.K = pyo.RangeSet(0, len(m.keys) - 1)
+    m.under = pyo.Var(m.K, bounds=(0, None))
+    m.over = pyo.Var(m.K, bounds=(0, None))
+    m.one_role = pyo.Constraint(range(len(rows)), rule=lambda m, i: sum(
+        m.a[i, r] for r in skills[rows[i].employee_id] if (i, r) in m.A) == 1)
+    hits = {}
+    for i, row in enumerate(rows):
+        for k, share in data.covers.get((row.day, row.template), ()):
+            hits.setdefault(k, []).append((i, share))
+    m.role_cover = pyo.Constraint(m.K, rule=lambda m, j: sum(
+        share * m.a[i, m.keys[j][0]] for i, share in hits.get(m.keys[j][1], ()) if (i, m.keys[j][0]) in m.A)
+        + m.under[j] - m.over[j] == data.requirement[m.keys[j]][0])
+    m.obj = pyo.Objective(expr=sum(u * m.under[j] + o * m.over[j]
+                                   for j, (_, u, o) in enumerate(data.requirement.values())))
+
+
+def choose_roles(data: RosterData, shifts: pd.DataFrame, options: SolveOptions) -> tuple[pd.DataFrame, SolveResult]:
+    """Give every assigned shift the role (within the employee's skills) that minimises coverage penalties."""
+    m = pyo.ConcreteModel(name="roster_roles")
+    add_role_choice(m, data, shifts)
+    r = solve_or_explain(m, options)
+    if not r.status.has_solution:
+        raise RuntimeError(f"role choice ended {r.status.value}; raise the time limit")
+    role = {i: rr for (i, rr) in m.A if pyo.value(m.a[i, rr]) > 0.5}
+    return shifts.assign(role=[role[i] for i in range(len(shifts))]), r
 
 
 @dataclass
@@ -150,39 +168,68 @@ class DecomposedResult:
     lower_bound: float
     gap: float                  # (UB − LB) / UB
     labour_cost: float
-    staffing: SolveResult
-    groups: list                # SolveResult of each group program
+    solves: list                # SolveResult of the relaxation, each group program, the role choice
 
 
 def _phase1(data: RosterData, options: SolveOptions):
+    """Solve the staffing relaxation's LP; return the result, the groups' members, the templates in the
+    LP's support per day and each group's hourly coverage target per role."""
     m = build_staffing_model(data)
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
     r1 = solve_or_explain(m, options)
-    if not r1.status.has_solution:
+    if r1.status.value != "optimal":
         raise RuntimeError(f"staffing relaxation ended {r1.status.value}; raise the time limit")
-    members = list(m.groups.values())
-    skills = list(m.groups)
-    counts, roles = [], []
-    for g in m.G:
-        counts.append({(d, t): int(round(pyo.value(m.n[g, d, t]))) for d in m.D for t in m.T})
-        roles.append({(d, t): {r: int(round(pyo.value(m.z[g, r, d, t]))) for r in skills[g]}
-                      for d in m.D for t in m.T if counts[g][d, t]})
-    return r1, members, counts, roles
+    used = {d: {t for t in m.T if sum(pyo.value(m.n[g, d, t]) for g in m.G) > 1e-6} for d in m.D}
+    targets = [dict() for _ in m.G]
+    for g, r, d, t in m.z:
+        z = pyo.value(m.z[g, r, d, t])
+        if z > 1e-9:
+            for k, a in data.covers[d, t]:
+                targets[g][r, k] = targets[g].get((r, k), 0.0) + a * z
+    return r1, list(m.groups.values()), used, targets
+
+
+def _assign_group(data: RosterData, members: list[int], target: dict, used: dict, options: SolveOptions):
+    """Solve one group on the templates in the LP's support; if the employees' contract hours cannot
+    be met with those, on all templates."""
+    try:
+        return solve_roster(group_assignment_data(data, members, target, used), options)
+    except InfeasibleModelError:
+        return solve_roster(group_assignment_data(data, members, target, None), options)
+
+
+def _scheduled(roster: pd.DataFrame, data: RosterData) -> dict:
+    cov = coverage_table(roster, data)
+    return dict(zip(zip(cov["role"], cov["key"]), cov["scheduled"]))
 
 
 def solve_roster_decomposed(data: RosterData, options: SolveOptions) -> DecomposedResult:
-    """Phase 1 with 40% of the time limit, then one assignment program per skill group."""
+    """Phase 1 (LP bound), one assignment program per skill group, then the role choice.
+
+    Groups are solved from the fewest skills to the most; each asks for its own target plus what the
+    groups before it fell short of (or minus what they over-delivered) on the roles it can work, so
+    multi-skilled groups fill the gaps the specialists leave."""
     t0 = time.perf_counter()
-    r1, members, counts, roles = _phase1(data, dataclasses.replace(options, time_limit_s=0.4 * options.time_limit_s))
-    lb = r1.bound if r1.bound is not None else r1.objective
-    parts, solves = [], []
-    for g, mem in enumerate(members):
-        left = options.time_limit_s - (time.perf_counter() - t0)
-        share = max(left * len(mem) / sum(len(x) for x in members[g:]), 1.0)
-        res = solve_roster(group_assignment_data(data, mem, counts[g]),
-                           dataclasses.replace(options, time_limit_s=share))
+    r1, members, used, targets = _phase1(data, options)
+    order = sorted(range(len(members)), key=lambda g: (len({r for e in members[g] for r in data.employees[e].skills}),
+                                                       -len(members[g])))
+    parts, solves, carry = [], [r1], {}
+    for i, g in enumerate(order):
+        left = 0.85 * options.time_limit_s - (time.perf_counter() - t0)
+        share = max(left * len(members[g]) / sum(len(members[h]) for h in order[i:]), 1.0)
+        want = {k: max(targets[g].get(k, 0.0) + carry.get(k, 0.0), 0.0) for k in set(targets[g]) | set(carry)}
+        res = _assign_group(data, members[g], want, used, dataclasses.replace(options, time_limit_s=share))
+        got = _scheduled(res.roster, data)
+        roles = {r for e in members[g] for r in data.employees[e].skills}
+        carry = {k: (want[k] - got.get(k, 0.0)) if k[0] in roles else v
+                 for k, v in {**carry, **want}.items()}
         solves.append(res.solve)
-        parts.append(_split_roles(res.roster, roles[g]))
-    roster = pd.concat(parts, ignore_index=True).sort_values(["employee_id", "day"], ignore_index=True)
+        parts.append(res.roster)
+    shifts = pd.concat(parts, ignore_index=True).sort_values(["employee_id", "day"], ignore_index=True)
+    left = max(options.time_limit_s - (time.perf_counter() - t0), 5.0)
+    roster, r3 = choose_roles(data, shifts, dataclasses.replace(options, time_limit_s=left))
+    solves.append(r3)
     ub = roster_objective(roster, data)
+    lb = r1.objective
     return DecomposedResult(roster, coverage_table(roster, data), ub, lb, (ub - lb) / max(abs(ub), 1e-9),
-                            float(roster["cost"].sum()), r1, solves)
+                            float(roster["cost"].sum()), solves)

@@ -35,14 +35,14 @@ def hour_of_week_profile(ts: pd.Series, weights: pd.Series | None = None) -> np.
 
 
 def day_of_week_profile(dates: pd.Series, counts: pd.Series | None = None) -> np.ndarray:
-    """δ[d] (sums to 1): mean count per weekday from daily counts, normalised; weekdays never seen → 0."""
-    dates = pd.to_datetime(pd.Series(dates).reset_index(drop=True))
+    """δ[d] (sums to 1): mean daily total per weekday, normalised. Counts (default 1 per row) are summed
+    per date and the calendar is zero-filled between the first and last date (days without rows count 0)."""
+    dates = pd.to_datetime(pd.Series(dates).reset_index(drop=True)).dt.normalize()
     c = pd.Series(np.ones(len(dates)) if counts is None else np.asarray(counts, dtype=float))
-    if counts is None:     # event dates: count events per day first
-        c = c.groupby(dates.dt.normalize()).sum()
-        dates = pd.Series(c.index)
-        c = c.reset_index(drop=True)
-    mean = c.groupby(dates.dt.dayofweek.to_numpy()).mean().reindex(range(7), fill_value=0.0).to_numpy()
+    if dates.empty:
+        raise ValueError("day_of_week_profile: no dates to learn from")
+    daily = c.groupby(dates).sum().reindex(pd.date_range(dates.min(), dates.max()), fill_value=0.0)
+    mean = daily.groupby(daily.index.dayofweek).mean().reindex(range(7), fill_value=0.0).to_numpy()
     if mean.sum() <= 0:
         raise ValueError("day_of_week_profile: counts sum to zero")
     return mean / mean.sum()

@@ -22,15 +22,19 @@ class RoleConfig(Section):
     service_level: float = Field(0.8, gt=0, lt=1, description="share of customers served within target_wait_s")
     target_wait_s: float = Field(60.0, ge=0, description="service target wait, seconds")
     min_staff: int = Field(0, ge=0, description="staff present in every open hour regardless of volume")
+    profile: Literal["orders", "receipts", "traffic"] = Field(
+        "orders", description="history the hour-of-week profile is learned from: order timestamps, "
+                              "receipt dates (spread over open hours), or store traffic")
 
 
 def _default_roles() -> dict[str, RoleConfig]:
     return {
-        "receive": RoleConfig(driver="units", per_hour=250.0),
+        "receive": RoleConfig(driver="units", per_hour=250.0, profile="receipts"),
+        "putaway": RoleConfig(driver="units", per_hour=150.0, profile="receipts"),
         "pick": RoleConfig(driver="lines", per_hour=60.0),
         "pack": RoleConfig(driver="orders", per_hour=35.0),
         "cashier": RoleConfig(driver="transactions", customer_facing=True, handle_time_min=2.0,
-                              service_level=0.8, target_wait_s=60.0, min_staff=1),
+                              service_level=0.8, target_wait_s=60.0, min_staff=1, profile="traffic"),
     }
 
 
@@ -43,7 +47,7 @@ class WorkforceConfig(Section):
     roles: dict[str, RoleConfig] = Field(default_factory=_default_roles,
                                          description="roles with their workload driver and labour standard")
     location_id: str | None = Field(None, description="site to roster; None = the site with most staff")
-    open_hours: tuple[int, int] = Field((0, 24), description="hours [open, close) the site works; work "
+    open_hours: tuple[int, int] = Field((6, 22), description="hours [open, close) the site works; work "
                                                              "arriving while closed is done at opening")
     shift_starts: list[int] = Field(default_factory=lambda: list(range(0, 24, 2)),
                                     description="allowed shift start hours (0..23)")
