@@ -232,3 +232,11 @@ def test_invalid_query_is_refused(dims):
     with pytest.raises(IngestError, match=r"sql:broken: invalid query: .*no_such_table"):
         ingest_query(dims, "SELECT * FROM no_such_table", "sku", label="sql:broken")
     assert table_counts(dims) == before
+
+
+def test_json_key_first_seen_late_is_an_extra_column(dims, tmp_path):
+    lines = [f'{{"sku_id": "J{i}", "name": "item {i}"}}' for i in range(30_000)] + ['{"sku_id": "JX", "colour": "red"}']
+    path = tmp_path / "sku.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(IngestError, match="colour map to nothing"):
+        ingest_file(dims, path, "sku")

@@ -180,7 +180,8 @@ def _describe(con: duckdb.DuckDBPyConnection, path: Path, sql: str, fmt: str) ->
 
 
 def _jsonl_source(con, path: Path, compression: str) -> Source:
-    probe = f"read_json({quote_str(str(path))}, format='newline_delimited', compression='{compression}')"
+    # every line is sampled so that a key first seen late is an extra column, not silently dropped
+    probe = f"read_json({quote_str(str(path))}, format='newline_delimited', compression='{compression}', sample_size=-1)"
     names = tuple(n for n, _ in _describe(con, path, probe, "JSON lines"))
     cols = ", ".join(f"{quote_str(n)}: 'VARCHAR'" for n in names)
     sql = (f"read_json({quote_str(str(path))}, format='newline_delimited', records=true, "
