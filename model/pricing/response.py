@@ -27,6 +27,7 @@ from scipy import stats
 
 HISTORY_COLUMNS = ("sku_id", "category", "period_start", "units", "avg_price")
 MIN_POOL = 3  # identifiable SKUs a category needs for its own prior; smaller categories use all SKUs
+MAX_SE = 10.0  # an elasticity known to ± this (or worse) carries no information; diverged fits land here
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ def fit_sku(h: pd.DataFrame, min_obs: int, min_price_sd: float, fourier_order: i
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     if not (np.isfinite(beta).all() and np.isfinite(se).all()) or se[1] <= 0:
         return None, "fit did not converge"
+    if se[1] > MAX_SE:
+        return None, f"too little price information (standard error of the elasticity {se[1]:.3g} > {MAX_SE})"
     return RawFit(dict(zip(X.columns, beta)), dict(zip(X.columns, se)), len(h)), ""
 
 
@@ -187,7 +190,7 @@ def estimate_response(history: pd.DataFrame, fourier_order: int = 2, min_obs: in
             row.update(elasticity_raw=fit.coef["log_price"], se_raw=fit.se["log_price"],
                        cross_elasticity=fit.coef.get("log_competitor", np.nan),
                        cross_se=fit.se.get("log_competitor", np.nan),
-                       promo_lift=np.expm1(fit.coef.get("promo", np.nan)), promo_se=fit.se.get("promo", np.nan))
+                       promo_lift=np.expm1(np.clip(fit.coef.get("promo", np.nan), -20, 20)), promo_se=fit.se.get("promo", np.nan))
         rows.append(row)
     out = pd.DataFrame(rows)
     for c in ("elasticity_raw", "se_raw", "cross_elasticity", "cross_se", "promo_lift", "promo_se"):
