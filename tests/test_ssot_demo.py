@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +64,12 @@ def _digest(folder: Path) -> dict[str, str]:
 
 # ----------------------------------------------------------------------------------------- files
 def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(demo, tmp_path):
-    again = generate(tmp_path / "again", skus=SKUS, years=YEARS, seed=SEED)
+    # a fresh interpreter with another hash seed: nothing may depend on process state
+    code = (f"from model.ssot.demo import generate; import json; print(json.dumps(generate("
+            f"{str(tmp_path / 'again')!r}, skus={SKUS}, years={YEARS}, seed={SEED})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONHASHSEED": "12345"})
+    again = json.loads(done.stdout.strip().splitlines()[-1])
     assert _digest(demo) == _digest(tmp_path / "again")
     assert again["rows_total"] == sum(again["files"].values())
     other = tmp_path / "other"

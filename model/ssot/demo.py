@@ -7,8 +7,9 @@ the ground truth (kept apart, never ingested). Same seed → byte-identical file
 The business
 ------------
 * **Locations**: central warehouse ``DC1`` (Kassel; ``storage_m3`` = the history's peak stock volume
-  / 0.95, reached in the Christmas build-up, so it is tight in Q4), web shop ``WEB`` and marketplace channel ``MKT`` (both shipped from DC1),
-  stores ``S01 München``, ``S02 Köln``, ``S03 Hamburg`` (closed Sundays and on their region's holidays).
+  / 0.95, reached in the Christmas build-up, so it is tight in Q4), web shop ``WEB`` and marketplace
+  channel ``MKT`` (both shipped from DC1), stores ``S01 München``, ``S02 Köln``, ``S03 Hamburg`` (closed
+  Sundays and on their region's holidays).
 * **SKUs** in 10 categories (``demo_catalog.CATEGORIES``) with own-price elasticities around the
   category means −0.8 … −3.0, Pareto popularity (fast movers to intermittent slow movers), 15 % launched
   and 10 % ended mid-history (with markdowns), 5 % dead stock, 10 % that never change price.
@@ -46,16 +47,14 @@ sales_MKT[t]``; for a store, its own sales. Sales are booked on the order's day.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from model.ssot import demo_catalog as cat
 from model.ssot import demo_demand as dd
-from model.ssot.demo_blocks import Business, BlockOut, run_block
+from model.ssot.demo_blocks import Business, run_block
 from model.ssot.demo_write import write_all
 
 N_STORES = 3
@@ -105,5 +104,3 @@ def build_business(seed: int, skus: int, years: float) -> Business:
     return Business(axis, sku, suppliers, locs, cal, ch, dd.log_calendar_effects(ch, axis, cal),
                     size.to_numpy(), bf)
 
-
-__all__ = ["generate", "build_business", "BlockOut"]

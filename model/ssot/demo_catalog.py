@@ -37,16 +37,26 @@ class Category:
 
 
 CATEGORIES: tuple[Category, ...] = (
-    Category("Electronics", -1.6, 79.0, 0.15, 340, 0.55, 0.74, 2.0, 400, (1, 2, 5, 10), ("Audio", "Accessories", "Smart Home")),
-    Category("Home & Kitchen", -1.3, 24.0, 0.10, 320, 0.30, 0.55, 3.0, 300, (4, 6, 12), ("Cookware", "Storage", "Decor")),
-    Category("Toys & Games", -2.0, 19.0, 0.25, 350, 0.90, 0.50, 2.5, 150, (6, 12), ("Board Games", "Building", "Plush")),
-    Category("Garden", -1.2, 29.0, 0.70, 140, 0.00, 0.55, 6.0, 500, (2, 4, 6), ("Tools", "Plants Care", "Outdoor Living")),
-    Category("Sports & Outdoors", -1.8, 34.0, 0.35, 170, 0.20, 0.56, 4.0, 200, (2, 4, 6), ("Fitness", "Camping", "Cycling")),
-    Category("Beauty & Care", -2.5, 12.0, 0.05, 350, 0.50, 0.40, 0.4, 900, (6, 12, 24), ("Skin", "Hair", "Fragrance")),
-    Category("Apparel", -3.0, 29.0, 0.20, 100, 0.25, 0.45, 1.5, 250, (5, 10), ("Tops", "Outerwear", "Accessories")),
-    Category("Books & Media", -0.8, 15.0, 0.10, 355, 0.60, 0.66, 1.0, 600, (10, 20), ("Fiction", "Non-fiction", "Games")),
-    Category("Pet Supplies", -1.0, 16.0, 0.05, 180, 0.10, 0.60, 3.0, 700, (4, 8, 12), ("Food", "Care", "Toys")),
-    Category("Office", -1.4, 9.0, 0.30, 245, 0.10, 0.50, 1.0, 500, (10, 20, 50), ("Paper", "Writing", "Organisation")),
+    Category("Electronics", -1.6, 79.0, 0.15, 340, 0.55, 0.74, 2.0, 400, (1, 2, 5, 10),
+             ("Audio", "Accessories", "Smart Home")),
+    Category("Home & Kitchen", -1.3, 24.0, 0.10, 320, 0.30, 0.55, 3.0, 300, (4, 6, 12),
+             ("Cookware", "Storage", "Decor")),
+    Category("Toys & Games", -2.0, 19.0, 0.25, 350, 0.90, 0.50, 2.5, 150, (6, 12),
+             ("Board Games", "Building", "Plush")),
+    Category("Garden", -1.2, 29.0, 0.70, 140, 0.00, 0.55, 6.0, 500, (2, 4, 6),
+             ("Tools", "Plants Care", "Outdoor Living")),
+    Category("Sports & Outdoors", -1.8, 34.0, 0.35, 170, 0.20, 0.56, 4.0, 200, (2, 4, 6),
+             ("Fitness", "Camping", "Cycling")),
+    Category("Beauty & Care", -2.5, 12.0, 0.05, 350, 0.50, 0.40, 0.4, 900, (6, 12, 24),
+             ("Skin", "Hair", "Fragrance")),
+    Category("Apparel", -3.0, 29.0, 0.20, 100, 0.25, 0.45, 1.5, 250, (5, 10),
+             ("Tops", "Outerwear", "Accessories")),
+    Category("Books & Media", -0.8, 15.0, 0.10, 355, 0.60, 0.66, 1.0, 600, (10, 20),
+             ("Fiction", "Non-fiction", "Games")),
+    Category("Pet Supplies", -1.0, 16.0, 0.05, 180, 0.10, 0.60, 3.0, 700, (4, 8, 12),
+             ("Food", "Care", "Toys")),
+    Category("Office", -1.4, 9.0, 0.30, 245, 0.10, 0.50, 1.0, 500, (10, 20, 50),
+             ("Paper", "Writing", "Organisation")),
 )
 
 ELASTICITY_SD = 0.25        # SKU-level noise around the category mean
