@@ -43,6 +43,11 @@ class Section:
     title: str
     blocks: list[Block] = field(default_factory=list)
 
+    @property
+    def empty(self) -> bool:
+        """Only notes (e.g. the stage did not run): the PDF gives it no page of its own."""
+        return all(b.kind == "note" for b in self.blocks)
+
 
 def table(df: pd.DataFrame, columns: Sequence[Column], n: int | None = 10, title: str = "",
           caption: str = "", what: str = "rows", numeric: Sequence[bool] | None = None) -> Block:

@@ -40,9 +40,9 @@ def _link_row(r: StudyReport) -> dict:
                 "next": str(e)}
     c = link.cliff
     if pd.isna(c.cliff_load):
-        cliff = f"none up to {fmt.ratio(c.beyond)}"
+        cliff = f"none up to {fmt.ratio(c.beyond)}" if pd.notna(c.beyond) else "none in the swept range"
     else:
-        cliff = ("≤ " if pd.isna(c.last_ok) else "") + fmt.ratio(c.cliff_load)
+        cliff = ("≤ " if c.at_lowest else "") + fmt.ratio(c.cliff_load)
     step = link.next_step
     nxt = (f"{step['action']}: {fmt.money(step['cost'], r.currency)} → cliff "
            f"{fmt.ratio(step['cliff_after']) if pd.notna(step['cliff_after']) else 'beyond the sweep'}") if step else fmt.DASH

@@ -47,13 +47,20 @@ class WeakLink:
 
 def weak_link(report: StudyReport) -> WeakLink:
     """The structural weak link: the bottleneck at the cliff (ladder rung 0, else the sweep's bottleneck at
-    the cliff, else the simulation summary's bottleneck) and the first ladder step that relieves it."""
-    sweep = require(report, "simulation", "sim_sweep")
+    the cliff, else the simulation summary's bottleneck) and the first ladder step that relieves it. The
+    cliff comes from the growth sweep, or from the ladder's rung 0 when no sweep was published."""
+    if not report.ran("simulation"):
+        raise MissingInput("The simulation stage did not run in this scenario.")
+    sweep, raw = optional(report, "simulation", "sim_sweep"), optional(report, "simulation", "sim_ladder")
     try:
-        cliff = kpis.scaling_cliff(sweep, sla(report)).iloc[0]
+        if sweep is not None:
+            cliff = kpis.scaling_cliff(sweep, sla(report)).iloc[0]
+        elif raw is not None:
+            cliff = kpis.ladder_cliff(raw, sla(report)).iloc[0]
+        else:
+            raise ValueError("the simulation published neither a growth sweep (sim_sweep) nor a ladder (sim_ladder)")
     except ValueError as e:
         raise MissingInput(f"No scaling cliff: {e}.") from None
-    raw = optional(report, "simulation", "sim_ladder")
     rung0 = None if raw is None else kpis.current_state(raw)
     candidates = (None if rung0 is None else rung0.bottleneck_at_cliff, cliff.bottleneck,
                   report.summary("simulation").get("bottleneck"))
@@ -121,10 +128,10 @@ def _simulation_kpis(report: StudyReport) -> list[tuple]:
                      f"SLA {target:.0%}" if target is not None else "simulated"))
     cliff = link.cliff
     if pd.notna(cliff.cliff_load):
-        where = "first load level that fails" if pd.notna(cliff.last_ok) else "fails at the lowest load simulated"
+        where = "fails at the lowest load simulated" if cliff.at_lowest else "first load level that fails"
         rows.append(("cliff_load", "Scaling cliff", cliff.cliff_load, "ratio", where))
     else:
-        rows.append(("cliff_load", "Scaling cliff", np.nan, "ratio", f"none up to {cliff.beyond:.2f}×"))
+        rows.append(("cliff_load", "Scaling cliff", np.nan, "ratio", "none in the swept range"))
     rows.append(("weak_link", "Structural weak link", link.resource or "–", "text", "bottleneck at the cliff"))
     return rows
 

@@ -209,8 +209,8 @@ def scaling_cliff(sim_sweep: pd.DataFrame, sla: float | None) -> pd.DataFrame:
     the reference arrival rate) that fails — the sweep's ``fails`` reason when published, else on-time rate
     o_ℓ < ``sla`` or not simulated (unstable by the capacity bound).
 
-    Columns: ``cliff_load`` = that level, ``last_ok`` = the level before it (NaN when the lowest level
-    already fails), ``reason``, ``bottleneck`` (the sweep's at the cliff), ``cliff_rate`` (orders/hour, when
+    Columns: ``cliff_load`` = that level, ``last_ok`` = the level before it, ``at_lowest`` (the lowest
+    level already fails), ``reason``, ``bottleneck`` (the sweep's at the cliff), ``cliff_rate`` (orders/hour, when
     ``rate_per_hour`` is published), ``sla``; no failing level → ``cliff_load`` NaN and ``beyond`` = the
     largest level simulated."""
     s = sim_sweep.sort_values("level", ignore_index=True)
@@ -222,15 +222,28 @@ def scaling_cliff(sim_sweep: pd.DataFrame, sla: float | None) -> pd.DataFrame:
         reasons = pd.Series(f"on-time rate below the SLA {sla:.0%}", index=s.index)
     else:
         raise ValueError("the sweep publishes no 'fails' column and no SLA was given to judge on-time rates")
-    row = {"sla": sla, "last_ok": np.nan, "cliff_load": np.nan, "beyond": np.nan, "reason": None,
-           "bottleneck": None, "cliff_rate": np.nan}
+    row = {"sla": sla, "last_ok": np.nan, "cliff_load": np.nan, "beyond": np.nan, "at_lowest": False,
+           "reason": None, "bottleneck": None, "cliff_rate": np.nan}
     if not failing.any():
         return pd.DataFrame([row | {"last_ok": s.level.max(), "beyond": s.level.max()}])
     i = int(failing.to_numpy().argmax())
     first = s.loc[i]
     return pd.DataFrame([row | {"last_ok": s.level.iloc[i - 1] if i > 0 else np.nan, "cliff_load": first.level,
-                                "reason": reasons.iloc[i], "bottleneck": first.get("bottleneck"),
+                                "at_lowest": i == 0, "reason": reasons.iloc[i], "bottleneck": first.get("bottleneck"),
                                 "cliff_rate": first.get("rate_per_hour", np.nan)}])
+
+
+def ladder_cliff(sim_ladder: pd.DataFrame, sla: float | None) -> pd.DataFrame:
+    """The scaling cliff as the ladder's rung 0 reports it (for a simulation that published no sweep):
+    the same columns as :func:`scaling_cliff`, without the bracket (``last_ok`` NaN)."""
+    rung = current_state(sim_ladder)
+    if rung is None:
+        raise ValueError("the ladder has no rung 0 (the operation as it is)")
+    found = pd.notna(rung.cliff_level)
+    return pd.DataFrame([{"sla": sla, "last_ok": np.nan, "cliff_load": rung.cliff_level if found else np.nan,
+                          "beyond": np.nan, "at_lowest": False,
+                          "reason": "first failing level of the ladder's own sweep" if found else None,
+                          "bottleneck": rung.bottleneck_at_cliff, "cliff_rate": rung.get("cliff_rate_per_hour", np.nan)}])
 
 
 def bottleneck_ladder(sim_ladder: pd.DataFrame) -> pd.DataFrame:

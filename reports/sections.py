@@ -38,12 +38,13 @@ def weak_link_text(report: StudyReport) -> str:
     who = f"The structural weak link is {link.resource}" if link.resource else "No single weak link was named"
     rate = f" ({c.cliff_rate:,.0f} orders per hour)" if pd.notna(c.cliff_rate) else ""
     if pd.isna(c.cliff_load):
-        text = f"{who}; no level of the growth sweep fails, up to {c.beyond:.2f}× the reference load."
-    elif pd.isna(c.last_ok):
+        upto = f", up to {c.beyond:.2f}× the reference load" if pd.notna(c.beyond) else ""
+        text = f"{who}; no level of the growth sweep fails{upto}."
+    elif c.at_lowest:
         text = f"{who}: service fails already at the lowest simulated load, {c.cliff_load:.2f}×{rate} ({c.reason})."
     else:
-        text = (f"{who}: service breaks at {c.cliff_load:.2f}× the reference load{rate}: {c.reason}. "
-                f"It still holds at {c.last_ok:.2f}×.")
+        held = f" It still holds at {c.last_ok:.2f}×." if pd.notna(c.last_ok) else ""
+        text = f"{who}: service breaks at {c.cliff_load:.2f}× the reference load{rate}: {c.reason}.{held}"
     s = link.next_step
     if s:
         after = (f"moves the cliff to {s['cliff_after']:.2f}×" if pd.notna(s["cliff_after"])
@@ -260,17 +261,22 @@ def capacity(report: StudyReport) -> Section:
             ("mean_queue_len", "Mean queue", partial(fmt.number, decimals=1)),
             ("throughput_per_hour", "Jobs per hour", partial(fmt.number, decimals=1))], n=TOP_N, what="resources")]
 
-    def cliff():
-        link = weak_link(report)
+    def weak():
+        return [Block("text", weak_link_text(report))]
+
+    def curve():
         sweep = require(report, "simulation", "sim_sweep")
-        chart = charts.cliff_chart(sweep, link.cliff.sla, link.cliff.cliff_load)
-        return [Block("text", weak_link_text(report)), Block("chart", chart)]
+        link = weak_link(report)
+        return [Block("chart", charts.cliff_chart(sweep, link.cliff.sla, link.cliff.cliff_load))]
 
     def ladder():
         raw = require(report, "simulation", "sim_ladder")
         lad, now = kpis.bottleneck_ladder(raw), kpis.current_state(raw)
         cap = "" if now is None else (f"Today: cliff at {fmt.ratio(now.cliff_level)}, bottleneck "
                                       f"{fmt.text(now.bottleneck_at_cliff)}.")
+        if now is not None and pd.notna(now.get("lambda_max_per_hour")):
+            cap += (f" Capacity bound {fmt.number(now.lambda_max_per_hour)} orders/h at "
+                    f"{fmt.text(now.get('lambda_max_resource'))}.")
         if lad.empty:
             return [note(f"The ladder has no step beyond today's operation. {cap}".strip())]
         return [table(lad, [
@@ -282,7 +288,7 @@ def capacity(report: StudyReport) -> Section:
             ("lead_time_weeks", "Lead (weeks)", fmt.number)], n=None,
             title="Bottleneck ladder: relieve one, find the next", caption=cap)]
 
-    return Section("capacity", "Capacity", guarded(utilization, cliff, ladder))
+    return Section("capacity", "Capacity", guarded(utilization, weak, curve, ladder))
 
 
 # ------------------------------------------------------------------------------------------- milestones
@@ -326,17 +332,21 @@ def milestone_plan(report: StudyReport) -> tuple[pd.DataFrame, list[str]]:
 
 
 def milestones_section(report: StudyReport, plan: pd.DataFrame, notes: list[str]) -> Section:
-    blocks = guarded(lambda: [table(_peaks(report), [
+    """Demand peaks, then every milestone by quarter; rules that could not run say why, once each."""
+    peaks, message = attempt(lambda: _peaks(report))
+    blocks = [] if peaks is None else [table(peaks, [
         ("start", "Peak from", fmt.date), ("end", "to", fmt.date), ("peak_week", "Top week", fmt.date),
-        ("load", "Load vs reference", fmt.ratio)], n=None, title="Demand peaks")])
-    if plan.empty:
-        blocks.append(note("No milestone is due: no rule found a step, hire, build-up or budget gap."))
-    else:
+        ("load", "Load vs reference", fmt.ratio)], n=None, title="Demand peaks")]
+    if not plan.empty:
         shown = plan.assign(quarter=plan.quarter.where(plan.quarter != plan.quarter.shift(), ""))
         blocks.append(table(shown, [("quarter", "Quarter", fmt.text), ("deadline", "Due", fmt.date),
                                     ("area", "Area", fmt.text), ("milestone", "Milestone", fmt.text),
                                     ("detail", "Why", fmt.text)], n=None, title="What must be in place, by when"))
-    blocks += [note(n) for n in notes]
+    reasons = list(dict.fromkeys(([message] if message else []) + notes))
+    if plan.empty and not reasons:
+        blocks.append(note("No milestone is due: no rule found a capacity step, a hire, a stock build-up or a "
+                           "budget gap."))
+    blocks += [note(r) for r in reasons]
     return Section("milestones", "Annual milestone plan", blocks)
 
 

@@ -202,3 +202,15 @@ def test_weak_link_sentence_when_the_sweep_starts_below_the_sla():
     text = weak_link_text(r)
     assert "service fails already at the lowest simulated load, 0.75× (300 orders per hour)" in text
     assert headline_kpis(r).set_index("key").at["cliff_load", "note"] == "fails at the lowest load simulated"
+
+
+def test_cliff_from_the_ladder_when_no_sweep_was_published():
+    r = make_report("ladder_only")
+    del r.stages["simulation"].tables["sim_sweep"]
+    link = weak_link(r)
+    rung0 = r.stages["simulation"].tables["sim_ladder"].iloc[0]
+    assert link.cliff.cliff_load == rung0.cliff_level and link.resource == rung0.bottleneck_at_cliff == "pack"
+    assert link.next_step["action"] == "+2 pack" and link.next_step["cost"] == 48_000.0
+    del r.stages["simulation"].tables["sim_ladder"]
+    with pytest.raises(MissingInput, match="neither a growth sweep"):
+        weak_link(r)

@@ -81,16 +81,27 @@ def test_same_report_renders_to_identical_html(baseline, rendered, tmp_path):
     assert again["html"].read_bytes() == rendered["html"].read_bytes() and "pdf" not in again
 
 
+@pytest.fixture(scope="module")
+def sim_only(tmp_path_factory):
+    report = make_report("sim_only", skip=("forecast", "pricing", "inventory", "workforce"))
+    return render_study_report(report, tmp_path_factory.mktemp("sim_only"))
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+
+
 @needs_poppler
-def test_simulation_only_and_missing_stages_say_so_in_one_line(tmp_path):
-    sim_only = make_report("sim_only", skip=("forecast", "pricing", "inventory", "workforce"))
-    paths = render_study_report(sim_only, tmp_path)
+def test_simulation_only_and_missing_stages_say_so_in_one_line(sim_only, rendered, tmp_path):
+    paths = sim_only
     html = paths["html"].read_text(encoding="utf-8")
     for stage in ("forecast", "pricing", "inventory", "workforce"):
         assert f"The {stage} stage did not run in this scenario" in html
     assert "The structural weak link is pack" in html and ">Capacity</h2>" in html
     text = subprocess.run(["pdftotext", str(paths["pdf"]), "-"], capture_output=True, text=True, check=True).stdout
     assert "The pricing stage did not run" in text
+    assert pdf_pages(paths["pdf"]) <= pdf_pages(rendered["pdf"]) - 4  # empty sections take no page of their own
 
     no_sim = make_report("no_sim", skip=("simulation",))
     html = render_study_report(no_sim, tmp_path / "nosim", pdf=False)["html"].read_text(encoding="utf-8")
