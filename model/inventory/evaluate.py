@@ -65,15 +65,17 @@ def replay(items: ReplayItems, demand: np.ndarray, up_to: np.ndarray, trigger: n
     cash = np.zeros(t_len)
     no_loss = 0.0
     cols = np.arange(n)
+    transit = np.zeros((m, n))
     for t in range(t_len):
         on_hand += pipe[:, :, t]
-        transit = pipe[:, :, t + 1:].sum(axis=2)
+        transit -= pipe[:, :, t]
         ip = on_hand + transit
         need = np.maximum(up_to[:, t] - ip, 0.0)
         qty = np.ceil(need / items.case - 1e-9) * items.case
         qty = np.where(qty > 0, np.maximum(qty, np.ceil(items.moq / items.case) * items.case), 0.0)
         qty = np.where(forced[:, t] | (ip < trigger[:, t]), qty, 0.0)
-        pipe[:, cols, t + lead] += qty
+        pipe[:, cols, t + lead] += np.where(lead > 0, qty, 0.0)
+        transit += np.where(lead > 0, qty, 0.0)
         on_hand += np.where(lead == 0, qty, 0.0)
         cash[t] = (on_hand @ items.unit_cost).mean()
         served = np.minimum(on_hand, demand[:, :, t])

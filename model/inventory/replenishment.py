@@ -308,7 +308,7 @@ class Sweeper:
         else:
             parts = list(self.pool.map(_solve_chunk, range(len(p.chunks)), [lam] * len(p.chunks)))
         shape = p.demand.shape
-        arrays = {k: np.zeros(shape, dtype=np.int64) for k in ("receipts", "position", "stock", "lost")}
+        arrays = {k: np.zeros(shape, dtype=np.int32) for k in ("receipts", "position", "stock", "lost")}
         for (idx, _), part in zip(p.chunks, parts):
             for k in arrays:
                 arrays[k][idx] = getattr(part, k)
@@ -519,59 +519,120 @@ def check_feasible(p: Prepared, caps: np.ndarray) -> Plan:
 
 def solve_replenishment(data: ReplenishmentInput, params: ReplenishmentParams = ReplenishmentParams(),
                         progress=lambda msg: None) -> ReplenishmentResult:
-    """Price decomposition of the program (module docstring); honours ``params.time_limit_s`` overall."""
-    t0 = time.perf_counter()
-    deadline = t0 + params.time_limit_s
-    p = prepare(data, params)
-    caps = data.caps
-    zero = check_feasible(p, caps)
-    master = PriceMaster(p, caps)
-    sweep = Sweeper(p, params.workers)
-    best, lb, lam_best, y = zero, -np.inf, np.zeros(caps.shape), master.center
-    recent: list[Plan] = []
-    history, nulls, sweep_s, k = [], 0, 0.0, 0
+    """Price decomposition of the program (module docstring); honours ``params.time_limit_s`` overall.
+
+    Phase 1 moves the prices by the boxstep master until the bound stalls (or half the time is used);
+    phase 2 raises the prices of the rows the best-priced plans violate, step by step, and repairs those
+    plans with the resulting cap-aware alternatives (a Lagrangian heuristic); every sweep of either phase
+    also tightens the bound.
+    """
+    run = _Run(data, params, progress)
     try:
-        for k in range(1, params.max_iterations + 1):
-            lam = master.prices(y)
-            ts = time.perf_counter()
-            plan = sweep(lam)
-            sweep_s = time.perf_counter() - ts
-            use = usage(p, plan)
-            value = plan.cost.sum() + float((lam * np.where(master.active, use - caps, 0.0)).sum())
-            master.add_cut(float(plan.cost.sum()), use)
-            if value > lb:
-                serious = k == 1 or value >= lb + 0.1 * (theta - lb)
-                lb = value
+        run.dual_phase()
+        run.primal_phase()
+    finally:
+        run.sweep.close()
+    return run.result()
+
+
+class _Run:
+    """State of one decomposition run: prices, bound, incumbent and the plans kept as alternatives."""
+
+    def __init__(self, data, params, progress):
+        self.t0 = time.perf_counter()
+        self.deadline = self.t0 + params.time_limit_s
+        self.params, self.progress = params, progress
+        self.p = prepare(data, params)
+        self.caps = data.caps
+        self.zero = check_feasible(self.p, self.caps)
+        self.master = PriceMaster(self.p, self.caps)
+        self.sweep = Sweeper(self.p, params.workers)
+        self.best, self.lb, self.lam_best, self.plan_best = self.zero, -np.inf, np.zeros(self.caps.shape), None
+        self.recent: list[Plan] = []
+        self.history: list[dict] = []
+        self.k, self.sweep_s = 0, 0.0
+
+    # -- bookkeeping
+    @property
+    def gap(self) -> float:
+        ub = float(self.best.cost.sum())
+        return max(ub - self.lb, 0.0) / max(abs(ub), 1e-9)
+
+    def done(self) -> bool:
+        return (self.gap <= self.params.target_gap or not self.master.active.any()
+                or self.k >= self.params.max_iterations
+                or self.deadline - time.perf_counter() < 1.5 * self.sweep_s + 0.3)
+
+    def evaluate(self, lam: np.ndarray) -> tuple[Plan, float]:
+        """One sweep: the plans at ``lam``, their Lagrangian value, a cut for the master, the bound."""
+        self.k += 1
+        ts = time.perf_counter()
+        plan = self.sweep(lam)
+        self.sweep_s = time.perf_counter() - ts
+        use = usage(self.p, plan)
+        value = plan.cost.sum() + float((lam * np.where(self.master.active, use - self.caps, 0.0)).sum())
+        self.master.add_cut(float(plan.cost.sum()), use)
+        if value > self.lb:
+            self.lb, self.lam_best, self.plan_best = value, lam, plan
+        return plan, value
+
+    def offer(self, plan: Plan, alts: list[Plan]) -> None:
+        """Repair ``plan`` with ``alts``, improve it and the incumbent, keep the cheapest."""
+        alts = [self.zero, self.best] + alts
+        cand = improve(self.p, self.caps, repair(self.p, self.caps, plan, alts), alts)
+        cand2 = improve(self.p, self.caps, self.best, [plan])
+        self.best = min((self.best, cand, cand2), key=lambda q: q.cost.sum())
+        self.history.append({"iteration": self.k, "lower_bound": self.lb, "upper_bound": float(self.best.cost.sum()),
+                             "gap": self.gap, "seconds": time.perf_counter() - self.t0})
+        self.progress(f"replenishment round {self.k}: LB {self.lb:,.0f} UB {self.best.cost.sum():,.0f} "
+                      f"gap {self.gap:.3%}")
+
+    # -- phases
+    def dual_phase(self) -> None:
+        m, y, theta, nulls = self.master, self.master.center, None, 0
+        half = self.t0 + 0.5 * self.params.time_limit_s
+        while True:
+            lb_before = self.lb
+            plan, value = self.evaluate(m.prices(y))
+            if value > lb_before:
+                serious = theta is None or value >= lb_before + 0.1 * (theta - lb_before)
                 if serious:
-                    at_edge = np.any(np.isclose(np.abs(y - master.center), master.box)) if k > 1 else False
-                    master.center, lam_best, nulls = y, lam, 0
-                    master.box *= 2.0 if at_edge else 1.0
+                    at_edge = theta is not None and np.any(np.isclose(np.abs(y - m.center), m.box))
+                    m.center, nulls = y, 0
+                    m.box *= 2.0 if at_edge else 1.0
             else:
                 nulls += 1
                 if nulls >= 3:
-                    master.box, nulls = master.box * 0.5, 0
-            alts = [zero, best] + recent
-            cand = improve(p, caps, repair(p, caps, plan, alts), alts)
-            cand2 = improve(p, caps, best, [plan])
-            best = min((best, cand, cand2), key=lambda q: q.cost.sum())
-            recent = (recent + [plan])[-3:]
-            ub = float(best.cost.sum())
-            gap = max(ub - lb, 0.0) / max(abs(ub), 1e-9)
-            history.append({"iteration": k, "lower_bound": lb, "upper_bound": ub, "gap": gap,
-                            "seconds": time.perf_counter() - t0})
-            progress(f"replenishment round {k}: LB {lb:,.0f} UB {ub:,.0f} gap {gap:.3%}")
-            if gap <= params.target_gap or not master.active.any():
-                break
-            remaining = deadline - time.perf_counter()
-            if remaining < 1.5 * sweep_s + 0.5:
-                break
-            nxt = master.next_prices(min(remaining - 1.2 * sweep_s, 30.0))
+                    m.box, nulls = m.box * 0.5, 0
+            self.offer(plan, self.recent)
+            self.recent = (self.recent + [plan])[-3:]
+            stalled = len(self.history) > 4 and self.lb - self.history[-5]["lower_bound"] <= 1e-4 * abs(self.lb)
+            if self.done() or stalled or time.perf_counter() > half:
+                return
+            nxt = m.next_prices(min(self.deadline - time.perf_counter() - 1.2 * self.sweep_s, 30.0))
             if nxt is None:
-                break
+                return
             y, theta = nxt
-    finally:
-        sweep.close()
-    ub = float(best.cost.sum())
-    gap = max(ub - lb, 0.0) / max(abs(ub), 1e-9)
-    return ReplenishmentResult(p, best, "optimal" if gap <= params.target_gap else "feasible", ub, lb, gap, k,
-                               time.perf_counter() - t0, lam_best, history, master.solves)
+
+    def primal_phase(self) -> None:
+        """Raise the prices of the rows the best-priced plans violate by growing steps; repair those
+        plans with each round's cap-aware plans as alternatives."""
+        if self.plan_best is None or self.done():
+            return
+        base, lam0 = self.plan_best, self.lam_best
+        over = usage(self.p, base) > self.caps
+        typ = np.broadcast_to(self.master.typ[:, None], self.caps.shape)
+        alts: list[Plan] = []
+        step = 0.05
+        while not self.done():
+            lam = lam0 + step * np.where(over, lam0 + 0.1 * typ, 0.0)
+            plan, _ = self.evaluate(lam)
+            alts = (alts + [plan])[-4:]
+            self.offer(base, alts)
+            step *= 2.0
+
+    def result(self) -> ReplenishmentResult:
+        ub = float(self.best.cost.sum())
+        return ReplenishmentResult(self.p, self.best, "optimal" if self.gap <= self.params.target_gap else "feasible",
+                                   ub, self.lb, self.gap, self.k, time.perf_counter() - self.t0, self.lam_best,
+                                   self.history, self.master.solves)

@@ -48,8 +48,9 @@ def sample_weekly(q: np.ndarray, u: np.ndarray) -> np.ndarray:
 def protection_demand(q: np.ndarray, lead_mean_w: np.ndarray, lead_sd_w: np.ndarray, review_w: float,
                       n_samples: int, rng: np.random.Generator) -> np.ndarray:
     """Samples (n, m) of demand over lead time + review period (module docstring); ``q`` is (n, H, 9)."""
+    lead = np.maximum(rng.normal(lead_mean_w[:, None], lead_sd_w[:, None], (q.shape[0], n_samples)), 0.0) + review_w
+    q = q[:, :min(q.shape[1], int(np.ceil(lead.max())) + 1)]
     n, horizon, _ = q.shape
-    lead = np.maximum(rng.normal(lead_mean_w[:, None], lead_sd_w[:, None], (n, n_samples)), 0.0) + review_w
     weekly = sample_weekly(q, rng.random((n, horizon, n_samples)))
     cum = np.concatenate([np.zeros((n, 1, n_samples)), np.cumsum(weekly, axis=1)], axis=1)
     whole = np.minimum(np.floor(lead).astype(int), horizon)
