@@ -35,6 +35,7 @@ class Block:
     data: Any
     title: str = ""
     caption: str = ""
+    css: str = ""          # extra CSS classes of the block, e.g. "compact half"
 
 
 @dataclass

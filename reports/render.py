@@ -77,7 +77,7 @@ def _draw_charts(sections: list[Section], mode: str) -> list[Section]:
             if b.kind == "chart":
                 n += 1
                 b = Block("chart", chart_html(b.data, f"chart-{n}") if mode == "html" else chart_svg(b.data),
-                          b.title, b.caption)
+                          b.title, b.caption, b.css)
             blocks.append(b)
         out.append(Section(s.id, s.title, blocks))
     return out

@@ -362,13 +362,30 @@ def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
+def schema_defaults() -> dict[str, str]:
+    """Every scenario setting's default (flattened), from the scenario schema."""
+    from scenarios.schema import Scenario
+
+    return dict(_flatten(Scenario().model_dump(mode="json")))
+
+
 def assumptions(report: StudyReport) -> Section:
+    """What this scenario changes from the schema defaults, then every setting grouped by section."""
     rows = pd.DataFrame(_flatten(report.scenario), columns=["setting", "value"])
     if rows.empty:
         return Section("assumptions", "Assumptions", [note("The scenario settings were not passed to the report.")])
-    return Section("assumptions", "Assumptions", [table(rows, [("setting", "Setting", fmt.text),
-                                                               ("value", "Value", fmt.text)], n=80,
-                                                        title="Scenario settings (merged)", what="settings")])
+    rows["default"] = rows.setting.map(schema_defaults())
+    changed = rows[rows.value != rows.default]
+    blocks = [table(changed, [("setting", "Setting", fmt.text), ("value", "Value", fmt.text),
+                              ("default", "Default", fmt.text)], n=None,
+                    title="Set by this scenario (differs from the defaults)")]
+    rows["group"] = [k.split(".", 1)[0] if "." in k else "general" for k in rows.setting]
+    rows["name"] = [k.split(".", 1)[1] if "." in k else k for k in rows.setting]
+    for group, g in rows.groupby("group", sort=False):
+        block = table(g, [("name", "Setting", fmt.text), ("value", "Value", fmt.text)], n=None, title=group)
+        block.css = "compact half"
+        blocks.append(block)
+    return Section("assumptions", "Assumptions", blocks)
 
 
 def data_quality(report: StudyReport) -> Section:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -214,3 +215,16 @@ def test_cliff_from_the_ladder_when_no_sweep_was_published():
     del r.stages["simulation"].tables["sim_ladder"]
     with pytest.raises(MissingInput, match="neither a growth sweep"):
         weak_link(r)
+
+
+def test_assumptions_show_what_differs_from_the_schema_defaults():
+    import scenarios
+    from reports.sections import assumptions
+
+    r = make_report("growth_2x")
+    r.scenario = scenarios.load(Path(__file__).resolve().parents[1] / "scenarios" / "growth_2x.yaml").model_dump(mode="json")
+    changed, *groups = assumptions(r).blocks
+    assert [row[0] for row in changed.data.rows if row[0] == "growth_by_month"] == ["growth_by_month"]
+    assert all(row[1] != row[2] for row in changed.data.rows)
+    n_settings = sum(len(g.data.rows) for g in groups)
+    assert n_settings > 50 and {g.title for g in groups} >= {"general", "inventory", "pricing"}
