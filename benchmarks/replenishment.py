@@ -1,0 +1,106 @@
+"""Benchmark of the replenishment program (SKUs × 52 weeks, storage, inbound and budget binding in peaks).
+
+    python benchmarks/replenishment.py                 # 100 (vs monolithic MILP), 1,000, 10,000, 50,000
+    python benchmarks/replenishment.py --sizes 1000 10000 --workers 2
+
+Each size runs in its own process (so peak memory is per size) and prints: wall and CPU seconds (own +
+worker processes), the certified gap (UB vs the decomposition's Lagrangian bound), iterations, peak RSS,
+the wall time as a share of the limit, and how many weeks have a coupling row at ≥ 99 % of capacity.
+At 100 SKUs the monolithic big-M MILP (Pyomo + HiGHS) gets the same wall-clock limit in the same run;
+the ratio of the two plans' costs is the reference figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+LIMITS = {100: 30.0, 1000: 120.0, 10_000: 120.0, 50_000: 600.0}
+
+
+def cpu_s() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def one(n: int, workers: int, limit: float, seed: int = 1) -> dict:
+    import numpy as np
+
+    from model.inventory.replenishment import ReplenishmentParams, solve_replenishment, usage
+    from model.inventory.synthetic import synthetic_instance
+    data = synthetic_instance(n, 52, seed=seed, tightness=0.8)
+    c0, t0 = cpu_s(), time.perf_counter()
+    r = solve_replenishment(data, ReplenishmentParams(time_limit_s=limit, target_gap=0.01, max_iterations=200,
+                                                      workers=workers))
+    wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+    util = usage(r.prepared, r.plan) / data.caps
+    out = {"skus": n, "weeks": 52, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "limit_s": limit,
+           "wall_over_limit": round(wall / limit, 3), "gap": r.gap, "upper_bound": r.upper_bound,
+           "lower_bound": r.lower_bound, "iterations": r.iterations, "status": r.status,
+           "binding_weeks": int((util >= 0.99).any(axis=0).sum()),
+           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    if n <= 200:
+        out.update(milp_reference(data, limit, r))
+    return out
+
+
+def milp_reference(data, limit: float, r) -> dict:
+    """The monolithic MILP on the same instance (same granules), the same wall-clock limit."""
+    from model.inventory.replenishment_milp import build_replenishment_model
+    from solvers import SolveOptions, solve
+    t0 = time.perf_counter()
+    m = build_replenishment_model(r.prepared)
+    build = time.perf_counter() - t0
+    res = solve(m, SolveOptions(time_limit_s=max(limit - build, 1.0), mip_rel_gap=0.01))
+    return {"milp_status": res.status.value, "milp_objective": res.objective, "milp_bound": res.bound,
+            "milp_gap": res.gap, "milp_wall_s": round(time.perf_counter() - t0, 2),
+            "decomposition_over_milp": (r.upper_bound / res.objective) if res.objective else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 10_000, 50_000])
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--limit", type=float, help="wall-clock limit per size, s (default per size)")
+    a = ap.parse_args()
+    if a.one:
+        print(json.dumps(one(a.one, a.workers, a.limit or LIMITS.get(a.one, 120.0)), default=float))
+        return
+    rows = []
+    for n in a.sizes:
+        cmd = [sys.executable, __file__, "--one", str(n), "--workers", str(a.workers)]
+        if a.limit:
+            cmd += ["--limit", str(a.limit)]
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+        if res.returncode:
+            print(f"{n} SKUs failed:\n{res.stderr[-2000:]}")
+            continue
+        row = json.loads(res.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(f"{n:>6} SKUs x 52 wk: wall {row['wall_s']:7.1f}s ({row['wall_over_limit']:.0%} of limit) "
+              f"cpu {row['cpu_s']:7.1f}s  gap {row['gap']:.3%}  iterations {row['iterations']:3d}  "
+              f"peak {row['peak_rss_mb']:.0f} MB  binding weeks {row['binding_weeks']}", flush=True)
+        if "milp_objective" in row:
+            mg = row["milp_gap"]
+            print(f"        monolithic MILP, same limit: {row['milp_status']} cost {row['milp_objective']} "
+                  f"gap {'n/a' if mg is None else f'{mg:.1%}'} -> decomposition/MILP cost = "
+                  f"{row['decomposition_over_milp']}", flush=True)
+    base = next((r for r in rows if r["skus"] == 1000), None)
+    if base:
+        for r in rows:
+            print(f"  {r['skus']:>6} SKUs: wall per SKU x{(r['wall_s'] / r['skus']) / (base['wall_s'] / 1000):.2f} "
+                  f"of the 1,000-SKU run")
+    print(json.dumps(rows, default=float))
+
+
+if __name__ == "__main__":
+    main()
