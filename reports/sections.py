@@ -199,13 +199,15 @@ def pricing(report: StudyReport) -> Section:
                               if pd.notna(lo) and c != "not identifiable" else fmt.DASH
                               for lo, hi, c in zip(ch.lo, ch.hi, ch.confidence)]
         unit_price = partial(fmt.money, currency=report.currency, decimals=2)
-        return [table(ch, [
+        block = table(ch, [
             ("sku_id", "SKU", fmt.text), ("current_price", "Current", unit_price), ("price", "Recommended", unit_price),
             ("change_pct", "Change", partial(fmt.pct, signed=True)), ("expected_units", "Units", fmt.number),
             ("margin_delta", "Margin Δ", money), ("elasticity", "Elasticity", partial(fmt.number, decimals=2)),
             ("interval", "Interval", fmt.text), ("confidence", "Confidence", fmt.text),
             ("binding", "Binding", fmt.label)], n=12, title="Recommended changes (largest margin impact first)",
-            caption="Price: first planned week; units and margin: the whole horizon.", what="SKUs")]
+            caption="Price: first planned week; units and margin: the whole horizon.", what="SKUs")
+        block.css = "compact"
+        return [block]
 
     def confidence():
         prices = require(report, "pricing", "plan_prices")
