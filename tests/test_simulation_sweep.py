@@ -65,7 +65,8 @@ def test_ladder_relieves_in_the_right_order():
                  stations=[st("pick", 4, 4.0, increments=[{"servers": 2, "cost": 100}]),
                            st("pack", 2, 60 / 35, increments=[{"servers": 2, "cost": 50}]),
                            st("ship", 1, 0.6)])
-    rungs = bottleneck_ladder(net, 2, SHORT)
+    rungs, sweeps, first = bottleneck_ladder(net, 2, SHORT)
+    assert sweeps["step"].unique().tolist() == [0, 1, 2] and first["lambda_max_resource"] == "pick"
     assert rungs["relieved"].tolist() == [None, "pick", "pack"]
     assert rungs["lambda_max_per_hour"].tolist() == pytest.approx([60.0, 70.0, 90.0])
     assert rungs["bottleneck_at_cliff"].tolist() == ["pick", "pack", "pick"]

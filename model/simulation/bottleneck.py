@@ -104,11 +104,13 @@ def _period_at(period: tuple[np.ndarray, np.ndarray], t: float) -> tuple[float, 
     return float(a[j]), float(b[j])
 
 
-def activity(log: EventLog) -> dict:
+def activity(log: EventLog, flow: list[bool]) -> dict:
     """Per-replication active-period statistics: per station mean period (min), active share of the
-    window, sole and shifting momentary shares, and momentary-bottleneck minutes per hour of day."""
+    window, sole and shifting momentary shares, and momentary-bottleneck minutes per hour of day.
+    Only stations on the order flow (``flow[i]``) compete for the momentary bottleneck."""
     periods = [active_periods(log, i) for i in range(len(log.stations))]
-    mom = momentary(log, periods)
+    empty = (np.empty(0), np.empty(0))
+    mom = momentary(log, [p if f else empty for p, f in zip(periods, flow)])
     window = log.window_min
     return {
         "mean_active_min": [float(np.mean(b - a)) if a.size else 0.0 for a, b in periods],
@@ -118,25 +120,29 @@ def activity(log: EventLog) -> dict:
     }
 
 
-def views(stations: list[str], summary: dict, acts: list[dict]) -> dict:
-    """The bottleneck by each view, from the KPI summary and the replications' activity statistics."""
+def views(stations: list[str], summary: dict, acts: list[dict], flow: list[bool]) -> dict:
+    """The bottleneck by each view, from the KPI summary and the replications' activity statistics.
+
+    Candidates are the stations on the order flow (``flow``): inbound-only stations (receiving,
+    put-away) constrain orders only through stock, which the stock-out KPIs show."""
     def argmax(values):
-        vals = [(-math.inf if v is None else v) for v in values]
+        vals = [(-math.inf if v is None or not f else v) for v, f in zip(values, flow)]
         return stations[int(np.argmax(vals))] if vals and max(vals) > -math.inf else None
 
     st = summary["stations"]
     per_rep = np.array([a["mean_active_min"] for a in acts])
     mean_active = per_rep.mean(axis=0)
-    top = int(mean_active.argmax())
+    ranked = np.where(flow, mean_active, -1.0)
+    top = int(ranked.argmax())
     tied = [stations[k] for k in range(len(stations))
-            if k != top and mean_active[k] >= ACTIVE_TIE_SHARE * mean_active[top]
+            if k != top and flow[k] and mean_active[k] >= ACTIVE_TIE_SHARE * mean_active[top]
             and ci95(per_rep[:, top] - per_rep[:, k])[1] <= 0]
     sole = np.mean([a["sole_share"] for a in acts], axis=0)
     shifting = np.mean([a["shifting_share"] for a in acts], axis=0)
     by_hour = np.sum([a["by_hour_of_day"] for a in acts], axis=0)
     hourly = [stations[int(np.argmax(row))] if row.max() > 0 else None for row in by_hour]
     return {
-        "active_period": stations[top] if mean_active.max() > 0 and not tied else None,
+        "active_period": stations[top] if ranked[top] > 0 and not tied else None,
         "active_period_tie": sorted([stations[top], *tied]) if tied else [],
         "utilization": argmax([st[n]["utilization"] for n in stations]),
         "waiting": argmax([st[n]["mean_wait_min"] for n in stations]),
@@ -144,7 +150,7 @@ def views(stations: list[str], summary: dict, acts: list[dict]) -> dict:
         "per_station": {n: {"mean_active_period_min": float(mean_active[k]), "sole_share": float(sole[k]),
                             "shifting_share": float(shifting[k])} for k, n in enumerate(stations)},
         "momentary_by_hour_of_day": hourly,
-        "saturated": [n for n in stations if (st[n]["utilization"] or 0.0) >= SATURATED],
+        "saturated": [n for n, f in zip(stations, flow) if f and (st[n]["utilization"] or 0.0) >= SATURATED],
     }
 
 

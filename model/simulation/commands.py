@@ -16,7 +16,7 @@ import scenarios
 from model.simulation import tables
 from model.simulation.network import Network, build_network, capacity_bound, fit_service_times
 from model.simulation.replicate import RunSpec, experiment
-from model.simulation.sweep import bottleneck_ladder, growth_sweep, parse_sweep
+from model.simulation.sweep import bottleneck_ladder, parse_sweep
 from scenarios.schema.simulation import SimulationConfig
 
 
@@ -27,28 +27,28 @@ def load_simulation(scenario_path: str | Path) -> tuple[str, SimulationConfig]:
     return scn.name, scn.simulation
 
 
-def run_simulation(net: Network, sim: SimulationConfig, spec: RunSpec, sweep: str | None = None,
-                   ladder: int = 0, sweep_replications: int | None = None) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """Base experiment, then the growth sweep and the ladder when asked; JSON summary and tidy tables.
+def run_simulation(net: Network, sim: SimulationConfig, spec: RunSpec, levels: list[float] | None = None,
+                   ladder: int = 0, sweep: bool = False,
+                   sweep_replications: int | None = None) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Base experiment, then the growth sweep (when ``sweep``, ``levels`` or ``ladder``) and the ladder;
+    JSON summary and tidy tables.
 
     Sweep and ladder runs use the section's ``sweep`` horizon and warm-up (a peak week by default) and
-    ``sweep_replications`` (default ``sweep.replications``)."""
+    ``sweep_replications`` (default ``sweep.replications``); ``levels`` default to the grid around λ_max."""
     t0 = time.perf_counter()
     summary = experiment(net, spec)
     lam, res = capacity_bound(net)
     summary.update(lambda_max_per_hour=lam if math.isfinite(lam) else None, lambda_max_resource=res)
     out = {"sim_kpis": tables.kpi_table(summary), "sim_stations": tables.station_table(summary)}
-    sweep_spec = replace(spec, replications=sweep_replications or sim.sweep.replications,
-                         horizon_hours=sim.sweep.horizon_hours, warmup_hours=sim.sweep.warmup_hours)
-    levels = parse_sweep(sweep) if sweep else None
-    if levels:
-        table, info = growth_sweep(net, levels, sweep_spec)
-        summary["sweep"] = {**info, "levels": table.to_dict("records")}
-        out["sim_sweep"] = table
-    if ladder > 0:
-        rungs = bottleneck_ladder(net, ladder, sweep_spec, levels)
-        summary["ladder"] = rungs.to_dict("records")
-        out["sim_ladder"] = rungs
+    if sweep or levels or ladder > 0:
+        sweep_spec = replace(spec, replications=sweep_replications or sim.sweep.replications,
+                             horizon_hours=sim.sweep.horizon_hours, warmup_hours=sim.sweep.warmup_hours)
+        rungs, sweeps, info = bottleneck_ladder(net, ladder, sweep_spec, levels)
+        summary["sweep"] = {**info, "levels": sweeps[sweeps["step"] == 0].to_dict("records")}
+        out["sim_sweep"] = sweeps
+        if ladder > 0:
+            summary["ladder"] = rungs.to_dict("records")
+            out["sim_ladder"] = rungs
     summary["wall_s"] = time.perf_counter() - t0
     return summary, out
 
@@ -68,7 +68,8 @@ def simulate_command(scenario_path, replications=None, seed=None, sweep=None, la
                        horizon_hours=sim.horizon_hours, warmup_hours=sim.warmup_hours, workers=sim.workers)
         if spec.replications < 2:
             raise ValueError(f"--replications must be ≥ 2 for confidence intervals, got {spec.replications}")
-        summary, out = run_simulation(net, sim, spec, sweep, ladder, replications)
+        levels = parse_sweep(sweep) if sweep else None
+        summary, out = run_simulation(net, sim, spec, levels, ladder, sweep_replications=replications)
         if con is not None:
             _write(con, name, out)
     finally:

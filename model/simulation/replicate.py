@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from model.simulation import bottleneck, kpis
 from model.simulation.engine import simulate
-from model.simulation.network import Network
+from model.simulation.network import Network, visits_per_order
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ def one_replication(net: Network, spec: RunSpec, r: int) -> dict:
     t0 = time.process_time()
     log = simulate(net, spec.seed, r, spec.horizon_hours, spec.warmup_hours, spec.scale)
     cpu = time.process_time() - t0
-    return {"kpis": kpis.replication_kpis(log), "activity": bottleneck.activity(log),
+    flow = (visits_per_order(net) > 0).tolist()
+    return {"kpis": kpis.replication_kpis(log), "activity": bottleneck.activity(log, flow),
             "events": log.events, "sim_cpu_s": cpu}
 
 
@@ -54,7 +55,7 @@ def experiment(net: Network, spec: RunSpec, decide_ties: bool = True) -> dict:
     reps = run_replications(net, spec)
     summary = kpis.summarize([r["kpis"] for r in reps])
     names = [s.name for s in net.stations]
-    v = bottleneck.views(names, summary, [r["activity"] for r in reps])
+    v = bottleneck.views(names, summary, [r["activity"] for r in reps], (visits_per_order(net) > 0).tolist())
     if len(v["saturated"]) >= 2 and not decide_ties:
         summary["bottleneck"] = "undecided: " + " = ".join(v["saturated"])
     elif len(v["saturated"]) >= 2:

@@ -99,10 +99,16 @@ def _decided(net: Network, s: dict, spec: RunSpec) -> str:
     return test["winner"] or "tie: " + " = ".join(test["tie"])
 
 
-def bottleneck_ladder(net: Network, steps: int, spec: RunSpec, levels: list[float] | None = None) -> pd.DataFrame:
-    """K rungs: relieve the cliff's bottleneck by its next increment, re-sweep around the new bound."""
-    rows, cost = [], 0.0
+def bottleneck_ladder(net: Network, steps: int, spec: RunSpec,
+                      levels: list[float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """K rungs: relieve the cliff's bottleneck by its next increment, re-sweep around the new bound.
+
+    Step 0 sweeps ``levels`` (default: around λ_max). Returns (one row per rung, every sweep's rows with
+    their ``step``, the step-0 sweep's λ_max and cliff)."""
+    rows, sweeps, cost = [], [], 0.0
     table, info = growth_sweep(net, levels or default_levels(net), spec)
+    first = info
+    sweeps.append(table.assign(step=0))
     rows.append(_rung(0, None, 0, 0.0, cost, info))
     for k in range(1, steps + 1):
         cliff = info["cliff"]
@@ -116,8 +122,9 @@ def bottleneck_ladder(net: Network, steps: int, spec: RunSpec, levels: list[floa
             added, step_cost = added + servers, step_cost + c
         cost += step_cost
         table, info = growth_sweep(net, default_levels(net, LADDER_SHARES), spec)
+        sweeps.append(table.assign(step=k))
         rows.append(_rung(k, " + ".join(names), added, step_cost, cost, info))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), pd.concat(sweeps, ignore_index=True), first
 
 
 def _stations_of(verdict: str) -> list[str]:

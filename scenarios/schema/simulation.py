@@ -142,7 +142,7 @@ class SweepConfig(Section):
     horizon_hours: float = Field(168.0, gt=0, description="simulated time per sweep run (a peak week)")
     warmup_hours: float = Field(24.0, ge=0)
     replications: int = Field(10, ge=2, le=1000)
-    ladder_steps: int = Field(0, ge=0, le=20)
+    ladder_steps: int = Field(2, ge=0, le=20, description="ladder depth in the study stage (CLI: --ladder)")
 
 
 class SimulationConfig(Section):

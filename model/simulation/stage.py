@@ -1,0 +1,136 @@
+"""The simulation stage of the annual study: stress-test the warehouse in the forecast's peak week.
+
+The network is the scenario's ``simulation:`` section, or the demo warehouse (scenarios/sim_warehouse.yaml)
+sized to the business's volume (every station's servers × λ̄ / λ̄_section, rounded up, so the design's
+capacity ratios hold). Arrivals, intraday profile, order profile and demand quantiles come from the SSOT
+and the forecast, staff calendars from the workforce stage's ``plan_coverage`` (stations whose name or
+role matches a planned role), inbound receipts and stock from the inventory stage (see ``inputs``).
+Then: the peak week with replications, a growth sweep around λ_max and a bottleneck ladder, within a
+CPU budget (replications of the sweep are reduced to fit ``BUDGET_CPU_S``, never below 2).
+Publishes ``sim_kpis``, ``sim_stations``, ``sim_sweep``, ``sim_ladder``.
+"""
+from __future__ import annotations
+
+import math
+
+import scenarios
+from model.simulation import inputs
+from model.simulation.commands import run_simulation
+from model.simulation.network import build_network, capacity_bound, fit_service_times
+from model.simulation.replicate import RunSpec, one_replication
+from model.simulation.sweep import DEFAULT_SHARES, LADDER_SHARES
+from model.stage import StageContext, StageResult, Timer
+from scenarios.loader import SCENARIO_DIR
+from scenarios.schema.simulation import SimulationConfig
+
+DEFAULT_NETWORK = SCENARIO_DIR / "sim_warehouse.yaml"
+BUDGET_CPU_S = 40.0
+PEAK_REPLICATIONS = 3
+LADDER_GROWTH = 1.2   # rough λ_max gain per ladder rung, for the CPU estimate
+PLUS_ONE_SLACK = 1.3  # allowance for +1-capacity tests at the cliffs
+
+
+def default_section() -> SimulationConfig:
+    return scenarios.load(DEFAULT_NETWORK).simulation
+
+
+def _matching_role(station, roles: dict) -> str | None:
+    for role in roles:
+        if role in (station.role, station.name) or station.name.startswith(role):
+            return role
+    return None
+
+
+def _with_staff(sim: SimulationConfig, roster: dict[str, list[int]]) -> tuple[SimulationConfig, list[str]]:
+    """Stations take the calendar of their matching planned role (when it has any staff)."""
+    stations, used = [], []
+    merged = dict(sim.roster or {})
+    for st in sim.stations:
+        role = _matching_role(st, roster)
+        if role is not None and max(roster[role]) > 0 and st.servers != "inf":
+            merged[role] = roster[role]
+            st = st.model_copy(update={"role": role})
+            used.append(f"{st.name}←{role}")
+        stations.append(st)
+    return sim.model_copy(update={"stations": stations, "roster": merged or None}), used
+
+
+def _resized(sim: SimulationConfig, factor: float) -> SimulationConfig:
+    """Servers and roster hours × factor, rounded up (the design's capacity ratios at another volume)."""
+    stations = [s if s.servers == "inf" or s.role else s.model_copy(update={"servers": max(1, math.ceil(s.servers * factor))})
+                for s in sim.stations]
+    roster = {r: [math.ceil(h * factor) for h in hours] for r, hours in (sim.roster or {}).items()}
+    return sim.model_copy(update={"stations": stations, "roster": roster or None})
+
+
+def adapt(sim: SimulationConfig, con, ctx: StageContext, default: bool) -> tuple[SimulationConfig, dict]:
+    """The section with arrivals, staff and inbound from the data and plans (see module docstring)."""
+    facts: dict = {"network": "default warehouse" if default else "scenario"}
+    hist = inputs.shipments_history(con)
+    arrivals = sim.arrivals.model_dump()
+    if not hist.empty:
+        orders_week = len(hist) / inputs.RECENT_WEEKS
+        peak, ratio = None, 1.0
+        if "forecast" in ctx.results:
+            peak = inputs.peak_week(ctx.table("forecast", "forecast"))
+            hist_units = inputs.sales_units_per_week(con) or peak["mean_week_units"]
+            ratio = peak["units"] / hist_units
+            arrivals["rate_quantiles"] = peak["rate_quantiles"] or None
+            facts.update(peak_week=str(peak["week_start"].date()), peak_week_units=peak["units"])
+        arrivals["rate_per_hour"] = orders_week * ratio / 168.0
+        arrivals["hourly_profile"] = inputs.hour_of_week_profile(hist["created_at"]) or arrivals["hourly_profile"]
+        if "lines" in hist and hist["lines"].notna().any():
+            arrivals["lines"] = {"dist": "poisson", "mean": max(1.0, float(hist["lines"].mean()))}
+        facts.update(history_orders_per_week=orders_week, peak_vs_history=ratio)
+    out = sim.model_copy(update={"arrivals": type(sim.arrivals).model_validate(arrivals)})
+    if default:
+        out = _resized(out, out.arrivals.rate_per_hour / sim.arrivals.rate_per_hour)
+    if "workforce" in ctx.results and "plan_coverage" in ctx.results["workforce"].tables:
+        out, facts["staff_from_roster"] = _with_staff(out, inputs.roster_from_coverage(
+            ctx.table("workforce", "plan_coverage")))
+    if "inventory" in ctx.results and "plan_orders" in ctx.results["inventory"].tables and "peak_week" in facts:
+        receipts = inputs.receipts_in_week(ctx.table("inventory", "plan_orders"), peak["week_start"])
+        if receipts and out.inbound.route:
+            out = out.model_copy(update={"inbound": type(out.inbound).model_validate(
+                {"route": out.inbound.route, "receipts": receipts})})
+            facts["inbound_units"] = sum(r["units"] for r in receipts)
+    return SimulationConfig.model_validate(out.model_dump()), facts
+
+
+def run(con, ctx: StageContext) -> StageResult:
+    """Peak-week stress test, growth sweep and ladder of the (data-sized) warehouse network."""
+    with Timer() as t:
+        default = ctx.scenario.simulation is None
+        sim, facts = adapt(default_section() if default else ctx.scenario.simulation, con, ctx, default)
+        fitted = fit_service_times(inputs.shipments_history(con)) if any(
+            s.service.fit_from for s in sim.stations) else None
+        net = build_network(sim, fitted)
+        seed = ctx.seed_for("simulation")
+        spec = RunSpec(seed, PEAK_REPLICATIONS, sim.sweep.horizon_hours, sim.sweep.warmup_hours)
+        steps = sim.sweep.ladder_steps
+        ctx.progress(f"simulation: peak week at {net.mean_rate:.1f} orders/h, λ_max "
+                     f"{capacity_bound(net)[0]:.1f}/h; sweep + ladder {steps} steps")
+        reps = _sweep_replications(net, sim, spec, steps)
+        summary, tables = run_simulation(net, sim, spec, ladder=steps, sweep=True, sweep_replications=reps)
+    summary.update(inputs=facts, sweep_replications=reps, rate_per_hour=net.mean_rate)
+    return StageResult("simulation", tables, _brief(summary), [], t.seconds)
+
+
+def _sweep_replications(net, sim: SimulationConfig, spec: RunSpec, steps: int) -> int:
+    """Replications per sweep level that fit ``BUDGET_CPU_S``: a pilot replication's CPU time at the base
+    rate, × the demand levels of the sweep and of each ladder rung (cost ∝ orders), × ``PLUS_ONE_SLACK``."""
+    pilot = one_replication(net, spec, 0)["sim_cpu_s"]
+    f_star = capacity_bound(net)[0] / net.mean_rate
+    load = f_star * (sum(DEFAULT_SHARES) + steps * LADDER_GROWTH * sum(LADDER_SHARES))
+    return max(2, min(sim.sweep.replications, int(BUDGET_CPU_S / max(pilot * load * PLUS_ONE_SLACK, 1e-9))))
+
+
+def _brief(s: dict) -> dict:
+    """The stage summary: headline KPIs, bottleneck, λ_max, cliff and ladder (JSON-able)."""
+    keep = ("rate_per_hour", "throughput_per_hour", "cycle_time_min", "cycle_time_p95_min", "on_time_rate", "wip",
+            "backlog_overnight", "stockouts_hit", "bottleneck", "lambda_max_per_hour", "lambda_max_resource",
+            "replications", "sweep_replications", "events", "events_per_second", "inputs", "ladder")
+    out = {k: s[k] for k in keep if k in s}
+    out["cliff"] = s.get("sweep", {}).get("cliff")
+    out["momentary_bottleneck_by_hour"] = s["bottleneck_views"]["momentary_by_hour_of_day"]
+    return out
