@@ -3,8 +3,8 @@
 Rule: three fixed shifts per day (06–14, 14–22, 22–06, each with the scenario's break in its middle
 hour; the week is cyclic, so the last night shift covers the first morning); for every day d, fixed shift f and role r, staff ``n[d,f,r] = max_{h ∈ f} ⌈req[r,d,h] / a_h⌉``
 (a_h: share of hour h worked, < 1 in the break hour), so every hour is covered. Cost = Σ n · paid hours ·
-mean hourly cost of the employees able to work r (currency). The optimized roster is compared with it at
-equal coverage (both leave no hour short when the optimized roster's shortfall is zero).
+mean hourly cost of the employees able to work r (currency). Every hour's requirement is met, so built
+for the hours the optimized roster covers it costs what the rule would pay for the same coverage.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ class RuleRoster:
     staffing: pd.DataFrame     # day, start_hour, role, staff
     cost: float                # currency
     paid_hours: float
-    shortfall_hours: float     # staff-hours short (0 by construction when every role has staff)
 
 
 def rule_roster_cost(requirements: pd.DataFrame, employees, break_minutes: int = 30) -> RuleRoster:
@@ -45,4 +44,4 @@ def rule_roster_cost(requirements: pd.DataFrame, employees, break_minutes: int =
                 rows.append({"day": d, "start_hour": s, "role": role, "staff": staff,
                              "cost": staff * paid_h * float(np.mean(costs))})
     df = pd.DataFrame(rows)
-    return RuleRoster(df, float(df["cost"].sum()), float(df["staff"].sum() * paid_h), 0.0)
+    return RuleRoster(df, float(df["cost"].sum()), float(df["staff"].sum() * paid_h))
