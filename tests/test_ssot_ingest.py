@@ -236,35 +236,44 @@ def test_cli_prints_json_and_fails_on_a_refused_file(tmp_path):
     assert bad.returncode == 1 and "unknown kind 'nonsense'" in json.loads(bad.stdout)["error"]
 
 
-GOOD = st.tuples(st.sampled_from("ABC"), st.integers(0, 50), st.booleans())
+GOOD = st.tuples(st.sampled_from("ABC"), st.integers(0, 50))
 BAD = st.sampled_from(["units=abc", "sku=ZZZ", "ts=never", "units=-2e6", "loc=", "price=-1"])
+DUP = st.just("dup")  # a valid row reusing the key (o0, 0) of the first row
+
+
+def _sales_line(i: int, row) -> str:
+    if row == "dup":
+        return "o0,0,2024-01-02,B,S1,1,1.5"
+    if isinstance(row, tuple):
+        return f"o{i},0,2024-01-01,{row[0]},S1,{row[1]},1.5"
+    field, value = row.split("=")
+    v = {"units": "1", "sku": "A", "ts": "2024-01-01", "loc": "S1", "price": "1.5"} | {field: value}
+    return f"o{i},0,{v['ts']},{v['sku']},{v['loc']},{v['units']},{v['price']}"
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.one_of(GOOD, BAD), min_size=1, max_size=40), reingest=st.booleans())
+@given(rows=st.lists(st.one_of(GOOD, BAD, DUP), min_size=1, max_size=40), reingest=st.booleans())
 def test_counts_always_add_up(tmp_path, rows, reingest):
-    """rows_read = accepted + quarantined + unchanged on any mix; exactly the bad rows are quarantined."""
+    """rows_read = accepted + quarantined + unchanged on any mix; exactly the bad rows and the repeats of
+    an already valid key are quarantined; re-ingest turns every accepted row into unchanged."""
     con = open_store(":memory:")
     ingest_file(con, write(tmp_path / "sku.csv", SKU_CSV), "sku")
     ingest_file(con, write(tmp_path / "location.csv", LOC_CSV), "location")
     lines = ["order_id,line_no,ts,sku_id,location_id,units,unit_price"]
-    for i, row in enumerate(rows):
-        if isinstance(row, tuple):
-            sku, units, _ = row
-            lines.append(f"o{i},0,2024-01-01,{sku},S1,{units},1.5")
-        else:
-            field, value = row.split("=")
-            vals = {"units": "1", "sku": "A", "ts": "2024-01-01", "loc": "S1", "price": "1.5"} | {field: value}
-            lines.append(f"o{i},0,{vals['ts']},{vals['sku']},{vals['loc']},{vals['units']},{vals['price']}")
+    lines += [_sales_line(i, row) for i, row in enumerate(rows)]
     f = write(tmp_path / "sales.csv", "\n".join(lines) + "\n")
-    n_bad = sum(isinstance(r, str) for r in rows)
+    n_bad = sum(isinstance(r, str) and r != "dup" for r in rows)
+    first_valid = isinstance(rows[0], tuple) or rows[0] == "dup"
+    valid_o0 = int(first_valid) + sum(r == "dup" for r in rows[1:])  # valid rows with the key (o0, 0)
+    n_quarantined = n_bad + max(valid_o0 - 1, 0)  # all but the first valid (o0, 0) are duplicates
+    n_loaded = len(rows) - n_quarantined
     r = ingest_file(con, f, "sales")
     if reingest:
         r = ingest_file(con, f, "sales")
     assert r.rows_read == r.accepted + r.quarantined + r.unchanged == len(rows)
-    assert r.quarantined == n_bad
-    assert (r.unchanged, r.accepted) == ((len(rows) - n_bad, 0) if reingest else (0, len(rows) - n_bad))
-    assert con.execute("SELECT count(*) FROM sales").fetchone()[0] == len(rows) - n_bad
+    assert r.quarantined == n_quarantined
+    assert (r.unchanged, r.accepted) == ((n_loaded, 0) if reingest else (0, n_loaded))
+    assert con.execute("SELECT count(*) FROM sales").fetchone()[0] == n_loaded
     con.close()
 
 
@@ -275,3 +284,16 @@ def test_bad_value_beyond_any_sniffing_sample_is_quarantined_not_fatal(dims, tmp
     r = ingest_file(dims, f, "sales", {"derive": {"unit_price": '"line_no" + 1.5'}})
     assert (r.rows_read, r.accepted, r.quarantined) == (25_001, 25_000, 1)
     assert dims.execute("SELECT row_number, field FROM quarantine").fetchone() == (25_001, "units")
+
+
+def test_row_numbers_follow_the_file_for_multi_row_group_parquet_and_jsonl(dims, tmp_path):
+    n, bad = 120_000, {17, 64_001, 119_999}  # 0-based lines with a quantity out of range
+    df = pd.DataFrame({"order_id": [f"o{i}" for i in range(n)], "line_no": 0, "ts": pd.Timestamp("2024-01-01"),
+                       "sku_id": "A", "location_id": "S1", "units": [-5e6 if i in bad else 1.0 for i in range(n)]})
+    df.to_parquet(tmp_path / "s.parquet", row_group_size=10_000)
+    df.assign(ts="2024-01-01").to_json(tmp_path / "s.jsonl", orient="records", lines=True)
+    for name in ("s.parquet", "s.jsonl"):
+        r = ingest_file(dims, tmp_path / name, "sales")
+        rows = [x[0] for x in dims.execute("SELECT row_number FROM quarantine WHERE batch_id = ? ORDER BY 1",
+                                          [r.batch_id]).fetchall()]
+        assert rows == sorted(i + 1 for i in bad)
