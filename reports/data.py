@@ -40,9 +40,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "sim_ladder": ("step", "relieved", "step_cost", "cliff_level", "bottleneck_at_cliff"),
 }
 
-STAGES = ("forecast", "pricing", "inventory", "workforce", "simulation")
-
-
 @dataclass
 class StageOutput:
     """One stage's outputs; the same fields as ``model.stage.StageResult``."""
@@ -102,6 +99,13 @@ def require(report: StudyReport, stage: str, name: str) -> pd.DataFrame:
     return df
 
 
+def get_path(d: Any, *path: str) -> Any:
+    """``d[p0][p1]…`` through nested dicts, or None where a level is missing."""
+    for p in path:
+        d = d.get(p) if isinstance(d, dict) else None
+    return d
+
+
 def optional(report: StudyReport, stage: str, name: str) -> pd.DataFrame | None:
     """Like :func:`require`, but None instead of an error: for tables that only refine a figure."""
     try:
@@ -112,7 +116,7 @@ def optional(report: StudyReport, stage: str, name: str) -> pd.DataFrame | None:
 
 def as_frame(rows: Any, columns: tuple[str, ...]) -> pd.DataFrame:
     """Rows given as a DataFrame, a list of dicts or None → a DataFrame with at least ``columns``."""
-    df = pd.DataFrame(rows if rows is not None else [], columns=None)
+    df = pd.DataFrame(rows if rows is not None else [])
     for c in columns:
         if c not in df.columns:
             df[c] = pd.Series(dtype=object)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -68,5 +67,3 @@ def text(x: Any) -> str:
         return DASH
     return str(x)
 
-
-Formatter = Callable[[Any], str]

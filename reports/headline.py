@@ -14,25 +14,17 @@ import pandas as pd
 
 from reports import kpis
 from reports.blocks import attempt
-from reports.data import MissingInput, StudyReport, optional, require
+from reports.data import MissingInput, StudyReport, get_path, optional, require
 from reports.fmt import money
 
 KPI_COLUMNS = ("key", "kpi", "value", "unit", "note")
-
-
-def _get(d: dict, *path: str):
-    for p in path:
-        if not isinstance(d, dict) or p not in d:
-            return None
-        d = d[p]
-    return d
 
 
 def sla(report: StudyReport) -> float | None:
     """The on-time SLA: the simulation summary's ``sla`` / ``on_time_target``, else the scenario's
     ``simulation.sla.on_time_target``."""
     s = report.summary("simulation")
-    for value in (s.get("sla"), s.get("on_time_target"), _get(report.scenario, "simulation", "sla", "on_time_target")):
+    for value in (s.get("sla"), s.get("on_time_target"), get_path(report.scenario, "simulation", "sla", "on_time_target")):
         if isinstance(value, (int, float)):
             return float(value)
     return None

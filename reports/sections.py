@@ -12,16 +12,10 @@ import pandas as pd
 
 from reports import charts, fmt, kpis, milestones
 from reports.blocks import Block, Section, attempt, formatter, guarded, kpi_cards, note, table
-from reports.data import MissingInput, StudyReport, as_frame, optional, require
-from reports.headline import headline_kpis, sla, weak_link
+from reports.data import MissingInput, StudyReport, as_frame, get_path, optional, require
+from reports.headline import headline_kpis, weak_link
 
 TOP_N = 10
-
-
-def _get(d, *path):
-    for p in path:
-        d = d.get(p) if isinstance(d, dict) else None
-    return d
 
 
 def _skipped(report: StudyReport, stage: str, sid: str, title: str) -> Section | None:
@@ -133,7 +127,7 @@ def inventory(report: StudyReport) -> Section:
     def service():
         s = report.summary("inventory")
         svc = kpis.planned_service(require(report, "inventory", "plan_inventory")).iloc[0]
-        target = s.get("service_target", _get(report.scenario, "inventory", "service_level"))
+        target = s.get("service_target", get_path(report.scenario, "inventory", "service_level"))
         cards = [("Planned fill rate", fmt.pct(svc.fill_rate), f"target {fmt.pct(target)}"),
                  ("SKU-weeks short", fmt.pct(svc.weeks_short), f"{fmt.number(svc.shortfall_units)} units short")]
         if s.get("fill_rate") is not None:
@@ -300,7 +294,7 @@ def _peaks(report: StudyReport) -> pd.DataFrame:
 
 
 def _hiring_lead(report: StudyReport) -> float:
-    lead = report.summary("workforce").get("hiring_lead_weeks", _get(report.scenario, "workforce", "hiring_lead_weeks"))
+    lead = report.summary("workforce").get("hiring_lead_weeks", get_path(report.scenario, "workforce", "hiring_lead_weeks"))
     if lead is None:
         raise MissingInput("No hiring lead time (workforce summary or scenario workforce.hiring_lead_weeks).")
     return float(lead)
