@@ -59,7 +59,8 @@ def recommendations(out: PricingOutcome, top: int = TOP) -> pd.DataFrame:
         "binding": g["binding"].first(), "elasticity": g["elasticity"].first(), "se": g["se"].first(),
         "confidence": g["confidence"].first(),
     }).reset_index()
-    return rec.sort_values("margin_change", ascending=False).head(top).round(4)
+    rec = rec.sort_values("margin_change", ascending=False).head(top).round(4)
+    return rec.astype(object).where(rec.notna(), None)  # JSON: null, not NaN
 
 
 def render(summary: dict, out: PricingOutcome) -> str:

@@ -86,21 +86,27 @@ def rule_violations(plan: pd.DataFrame, cfg) -> dict:
             "infeasible_skus": int(plan.loc[~feasible, "sku_id"].nunique())}
 
 
-def markdown_clearance_true(plan: pd.DataFrame, truth: pd.DataFrame, clearance_week: int) -> dict:
-    """Share of flagged SKUs' stock sold by the target week under the TRUE elasticities."""
+def markdown_clearance_true(plan: pd.DataFrame, truth: pd.DataFrame, cfg) -> dict:
+    """Share of flagged SKUs' stock sold by the target week under the TRUE elasticities, overall and over
+    the SKUs that *can* be cleared: those whose true demand at their lowest allowed markdown price
+    (``max(p0·(1 + markdown_ladder_min), c/(1 − markdown_min_margin))``) reaches the target in the window."""
     flagged = plan[plan["clearance"].fillna(False).astype(bool)]
     if flagged.empty:
         return {"markdown_skus": 0, "cleared_share_true": None}
-    weeks = sorted(plan["week_start"].unique())[:clearance_week]
-    w = flagged[flagged["week_start"].isin(weeks)]
+    w = flagged[flagged["week_start"].isin(sorted(plan["week_start"].unique())[:cfg.clearance_week])]
     e = w["sku_id"].map(truth.set_index("sku_id")["elasticity"]).to_numpy(float)
-    units = w["base_units"].to_numpy(float) * (w["price"] / w["current_price"]).to_numpy(float) ** e
-    sold = pd.Series(units, index=w["sku_id"].to_numpy()).groupby(level=0).sum()
-    stock = flagged.groupby("sku_id")["stock"].first()
-    return {"markdown_skus": int(len(stock)),
-            "cleared_share_true": float(np.minimum(sold, stock.reindex(sold.index)).sum() / stock.sum()),
-            "cleared_share_without_markdown": float(np.minimum(
-                w.groupby("sku_id")["base_units"].sum(), stock).sum() / stock.sum())}
+    p_min = np.maximum(w["current_price"] * (1 + cfg.markdown_ladder_min),
+                       w["unit_cost"] / (1 - cfg.markdown_min_margin)).to_numpy(float)
+    base, p0 = w["base_units"].to_numpy(float), w["current_price"].to_numpy(float)
+    frame = pd.DataFrame({"sold": base * (w["price"].to_numpy(float) / p0) ** e, "most": base * (p_min / p0) ** e,
+                          "none": base}, index=w["sku_id"].to_numpy()).groupby(level=0).sum()
+    frame["stock"] = flagged.groupby("sku_id")["stock"].first()
+    share = lambda col, rows: float(np.minimum(rows[col], rows["stock"]).sum() / rows["stock"].sum()) \
+        if len(rows) else None
+    clearable = frame[frame["most"] >= cfg.clearance_share * frame["stock"]]
+    return {"markdown_skus": int(len(frame)), "cleared_share_true": share("sold", frame),
+            "cleared_share_without_markdown": share("none", frame), "clearable_skus": int(len(clearable)),
+            "cleared_share_true_clearable": share("sold", clearable)}
 
 
 def evaluate_demo(con, ground_truth_dir, cfg, workers: int = 1, seed: int = 0) -> dict:
@@ -111,9 +117,86 @@ def evaluate_demo(con, ground_truth_dir, cfg, workers: int = 1, seed: int = 0) -
     truth = pd.read_csv(Path(ground_truth_dir) / "sku_truth.csv")
     out = price_plan(con, cfg, workers=workers, seed=seed)
     varies = truth[truth["price_varies"].astype(bool)] if "price_varies" in truth else truth
+    regular = out.plan[~out.plan["clearance"].fillna(False).astype(bool)]
     return {"estimation": estimation_error(out.elasticities, varies), **true_margin_change(out.plan, truth),
+            "regular_skus": {k: v for k, v in true_margin_change(regular, truth).items()},
             "margin_change_planned": out.summary["margin_change"],
             "margin_change_planned_lo90": out.summary["margin_change_lo90"],
             "margin_change_planned_hi90": out.summary["margin_change_hi90"],
-            **rule_violations(out.plan, cfg), **markdown_clearance_true(out.plan, truth, cfg.clearance_week),
+            **rule_violations(out.plan, cfg), **markdown_clearance_true(out.plan, truth, cfg),
             "gap": out.summary["gap"], "solve_seconds": out.summary["solve_seconds"]}
+
+
+def stallion_history(path) -> pd.DataFrame:
+    """Stallion (monthly beverage volume per agency × SKU) as a price history: one series per agency × SKU
+    (``sku_id = "<agency>|<sku>"``), pooled by product (``category = sku``); the actual price already
+    carries the discount, so there is no separate promotion regressor."""
+    d = pd.read_parquet(path)
+    return pd.DataFrame({
+        "sku_id": d["agency"].astype(str) + "|" + d["sku"].astype(str), "category": d["sku"].astype(str),
+        "period_start": pd.to_datetime(d["date"]), "units": d["volume"].astype(float),
+        "avg_price": d["price_actual"].where(d["price_actual"] > 0).astype(float),  # 0 = not recorded
+        "list_price": d["price_regular"].where(d["price_regular"] > 0).astype(float),
+        "promo_share": 0.0})
+
+
+def evaluate_stallion(path, cost_ratio: float = 0.6, recent_periods: int = 6, seed: int = 0) -> dict:
+    """Elasticities with intervals on real data and the expected margin change of a 3-month plan with its
+    uncertainty. Stallion has no unit costs: ``unit_cost = cost_ratio · regular price`` is an assumption."""
+    from model.pricing.plan import plan_prices
+    from model.pricing.response import estimate_response
+    from scenarios.schema.pricing import PricingConfig
+    h = stallion_history(path)
+    est = estimate_response(h, min_obs=24)
+    last = h.sort_values("period_start").groupby("sku_id").tail(recent_periods)
+    state = last.groupby("sku_id").agg(current_price=("avg_price", "last"), regular=("list_price", "last"),
+                                       base=("units", "mean"))
+    skus = state.join(est.set_index("sku_id")[["elasticity", "se", "identifiable"]]).reset_index()
+    skus = skus[skus["current_price"] > 0]
+    hold = ~skus["identifiable"] | ~(skus["elasticity"] + 1.645 * skus["se"] < 0)
+    sk = pd.DataFrame({"sku_id": skus["sku_id"], "unit_cost": cost_ratio * skus["regular"],
+                       "list_price": skus["current_price"], "current_price": skus["current_price"],
+                       "elasticity": skus["elasticity"].where(~hold, 0.0), "hold": hold})
+    months = pd.DataFrame({"sku_id": np.repeat(sk["sku_id"].to_numpy(), 3), "week_start": np.tile(np.arange(3), len(sk)),
+                           "base_units": np.repeat(skus["base"].to_numpy(), 3)})
+    cfg = PricingConfig(horizon_weeks=3, clearance_week=3, price_endings=[])
+    plan, stats = plan_prices(sk, months, cfg)
+    plan = plan.merge(skus[["sku_id", "elasticity", "se"]], on="sku_id")
+    plan.loc[plan["sku_id"].isin(sk.loc[hold, "sku_id"]), "elasticity"] = np.nan
+    draws = margin_change_draws(plan, n_draws=1000, seed=seed)
+    by_product = est[est["identifiable"]].groupby("category").agg(
+        series=("sku_id", "size"), elasticity_median=("elasticity", "median"), se_median=("se", "median"),
+        pooled_mean=("category_mean", "first"))
+    return {"series": int(est["sku_id"].nunique()), "identifiable": int(est["identifiable"].sum()),
+            "elasticity_median": float(est.loc[est["identifiable"], "elasticity"].median()),
+            "interval_width_median": float((est["hi90"] - est["lo90"]).median()),
+            "priced_series": int((~hold).sum()), "cost_ratio_assumed": cost_ratio,
+            "margin_change_expected": float(draws.mean()), "margin_change_lo90": float(np.quantile(draws, 0.05)),
+            "margin_change_hi90": float(np.quantile(draws, 0.95)), "gap": stats["gap"],
+            "by_product": by_product.round(3).reset_index().to_dict("records")}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m model.pricing.evaluate [--db SSOT --truth GROUND_TRUTH_DIR] [--stallion PARQUET]``."""
+    import argparse
+    import json
+
+    from model.ssot.store import open_store
+    from scenarios.schema.pricing import PricingConfig
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--db")
+    ap.add_argument("--truth")
+    ap.add_argument("--stallion")
+    a = ap.parse_args(argv)
+    out = {}
+    if a.db and a.truth:
+        con = open_store(a.db, read_only=True)
+        out["demo"] = evaluate_demo(con, a.truth, PricingConfig())
+        con.close()
+    if a.stallion:
+        out["stallion"] = evaluate_stallion(a.stallion)
+    print(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

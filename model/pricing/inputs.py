@@ -70,7 +70,7 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     ``baseline`` (optional): ``sku_id, week_start, base_units`` — expected units at the current price per
     week (the forecast); without it every week gets the recent mean. The ladder is centred on the current
     regular price. SKUs that ended (past ``eol_date``) or sold nothing in the last ``recent_weeks`` are not
-    planned. SKUs whose elasticity is not identifiable, or whose interval does not exclude 0, hold
+    planned. SKUs whose elasticity is not identifiable, or whose pooled estimate is not negative, hold
     their price. A SKU is flagged for markdown when its stock covers more than ``slow_mover_cover_weeks`` of
     baseline demand or it reaches end of life within the horizon.
     """
@@ -79,8 +79,7 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     stock = derived.stock_positions(con)
     stock = (stock["on_hand"] + stock["on_order"]).groupby(stock["sku_id"]).sum().rename("stock")
     skus = state.merge(master, on="sku_id", how="inner").merge(stock, on="sku_id", how="left")
-    skus = skus.merge(elasticities[["sku_id", "elasticity", "identifiable"]].assign(
-        hi=elasticities.filter(like="hi").iloc[:, 0]), on="sku_id", how="left")
+    skus = skus.merge(elasticities[["sku_id", "elasticity", "identifiable"]], on="sku_id", how="left")
     as_of = pd.to_datetime(skus["last_period"]).max()
     active = pd.to_datetime(skus["last_period"]) > as_of - pd.Timedelta(weeks=cfg.recent_weeks)
     ended = pd.to_datetime(skus["eol_date"]).le(as_of).fillna(False)
@@ -90,7 +89,7 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     weekly = weeks.groupby("sku_id")["base_units"].mean().reindex(skus["sku_id"]).to_numpy()
     eol = pd.to_datetime(skus["eol_date"]).le(week_starts[-1]).to_numpy()
     cover = skus["stock"].fillna(0).to_numpy() / np.maximum(weekly, 1e-9)
-    hold = ~skus["identifiable"].fillna(False).astype(bool) | ~(skus["hi"] < 0)
+    hold = ~skus["identifiable"].fillna(False).astype(bool) | ~(skus["elasticity"] < 0)
     skus = skus.assign(list_price=skus["current_price"], family=skus["price_family"],
                        clearance=(eol | (cover > cfg.slow_mover_cover_weeks)) & skus["stock"].gt(0),
                        hold=hold, elasticity=skus["elasticity"].where(~hold, 0.0))
