@@ -148,7 +148,7 @@ class GlobalBoosting:
 
     def _model(self):
         from sklearn.ensemble import HistGradientBoostingRegressor
-        cats = [c for c in self.spec_.static if self.n_levels_[c] < MAX_CATEGORIES]
+        cats = [c for c in self.spec_.static if self.n_levels_[c] < MAX_CATEGORIES and c in self.columns_]
         return HistGradientBoostingRegressor(**self.params, categorical_features=cats or None,
                                              random_state=self.seed)
 
@@ -158,6 +158,8 @@ class GlobalBoosting:
             keep = np.sort(np.random.default_rng(self.seed).choice(len(i), self.max_rows, replace=False))
             i, t, k = i[keep], t[keep], k[keep]
         X, s = features(p, self.spec_, i, t, k)
+        self.columns_ = [c for c in X.columns if X[c].notna().any()]  # e.g. two seasons back on short data
+        X = X[self.columns_]
         y = p.Y[i, t + k] / s
         self.cap_ = float(np.quantile(y, TARGET_CAP_QUANTILE))
         return X, np.minimum(y, self.cap_), s, t + k, k
@@ -185,6 +187,7 @@ class GlobalBoosting:
         i = np.repeat(np.arange(len(p.ids)), h)
         k = np.tile(np.arange(1, h + 1), len(p.ids))
         X, s = features(p, self.spec_, i, p.last[i], k)
+        X = X[self.columns_]
         point = np.clip(self.model_.predict(X), 0.0, self.cap_) * s
         spread = s * X["volatility"].to_numpy()
         q = point[:, None] + spread[:, None] * self.residual_q_[k - 1]
