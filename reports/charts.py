@@ -166,7 +166,8 @@ def cliff_chart(sweep: pd.DataFrame, sla: float | None, cliff_load: float | None
         tooltip=[alt.Tooltip("level:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%"),
                  alt.Tooltip("cycle_time_min:Q", format=",.0f")])]
     if sla is not None:
-        layers.append(alt.Chart(pd.DataFrame({"sla": [sla]})).mark_rule(color=GREY, strokeDash=[6, 4]).encode(y="sla:Q"))
+        layers.append(alt.Chart(pd.DataFrame({"sla": [sla]})).mark_rule(color=GREY, strokeDash=[6, 4])
+                      .encode(y="sla:Q"))
     if {"on_time_lo", "on_time_hi"} <= set(data.columns):
         layers.insert(0, base.mark_area(color=BLUE, opacity=0.2).encode(y="on_time_lo:Q", y2="on_time_hi:Q"))
     cliff = pd.DataFrame({"level": [cliff_load] if cliff_load is not None and pd.notna(cliff_load) else []})

@@ -44,8 +44,10 @@ def _link_row(r: StudyReport) -> dict:
     else:
         cliff = ("≤ " if c.at_lowest else "") + fmt.ratio(c.cliff_load)
     step = link.next_step
-    nxt = (f"{step['action']}: {fmt.money(step['cost'], r.currency)} → cliff "
-           f"{fmt.ratio(step['cliff_after']) if pd.notna(step['cliff_after']) else 'beyond the sweep'}") if step else fmt.DASH
+    nxt = fmt.DASH
+    if step:
+        after = fmt.ratio(step["cliff_after"]) if pd.notna(step["cliff_after"]) else "beyond the sweep"
+        nxt = f"{step['action']}: {fmt.money(step['cost'], r.currency)} → cliff {after}"
     return {"scenario": r.scenario_name, "weak_link": link.resource or fmt.DASH, "cliff": cliff,
             "cliff_rate": fmt.number(c.cliff_rate), "next": nxt}
 

@@ -24,7 +24,8 @@ def sla(report: StudyReport) -> float | None:
     """The on-time SLA: the simulation summary's ``sla`` / ``on_time_target``, else the scenario's
     ``simulation.sla.on_time_target``."""
     s = report.summary("simulation")
-    for value in (s.get("sla"), s.get("on_time_target"), get_path(report.scenario, "simulation", "sla", "on_time_target")):
+    scenario_sla = get_path(report.scenario, "simulation", "sla", "on_time_target")
+    for value in (s.get("sla"), s.get("on_time_target"), scenario_sla):
         if isinstance(value, (int, float)):
             return float(value)
     return None

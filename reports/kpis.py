@@ -243,7 +243,8 @@ def ladder_cliff(sim_ladder: pd.DataFrame, sla: float | None) -> pd.DataFrame:
     return pd.DataFrame([{"sla": sla, "last_ok": np.nan, "cliff_load": rung.cliff_level if found else np.nan,
                           "beyond": np.nan, "at_lowest": False,
                           "reason": "first failing level of the ladder's own sweep" if found else None,
-                          "bottleneck": rung.bottleneck_at_cliff, "cliff_rate": rung.get("cliff_rate_per_hour", np.nan)}])
+                          "bottleneck": rung.bottleneck_at_cliff,
+                          "cliff_rate": rung.get("cliff_rate_per_hour", np.nan)}])
 
 
 def bottleneck_ladder(sim_ladder: pd.DataFrame) -> pd.DataFrame:

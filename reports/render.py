@@ -85,7 +85,9 @@ def _draw_charts(sections: list[Section], mode: str) -> list[Section]:
 
 def render_page(sections: list[Section], meta: dict, mode: str) -> str:
     """The whole page as a string; ``mode`` is ``"html"`` (interactive) or ``"pdf"`` (print)."""
-    css = (TEMPLATES / "report.css").read_text() + ("\n" + (TEMPLATES / "print.css").read_text() if mode == "pdf" else "")
+    css = (TEMPLATES / "report.css").read_text()
+    if mode == "pdf":
+        css += "\n" + (TEMPLATES / "print.css").read_text()
     return _env().get_template("report.html.j2").render(
         sections=_draw_charts(sections, mode), meta=meta, mode=mode, css=Markup(css),
         vega=Markup(vega_bundle()) if mode == "html" else "")
@@ -108,8 +110,10 @@ def write_report(sections: list[Section], meta: dict, out_dir: str | Path, stem:
 
 def _study_meta(report: StudyReport) -> dict:
     p = report.provenance
-    return {"kind": "study", "title": f"Scenario study: {report.scenario_name}", "subtitle": report.scenario.get("description", ""),
-            "footer": f"{report.scenario_name} · run {p.get('run_id', '–')} · data {p.get('data_fingerprint', '–')}"}
+    return {"kind": "study", "title": f"Scenario study: {report.scenario_name}",
+            "subtitle": report.scenario.get("description", ""),
+            "footer": f"{report.scenario_name} · run {p.get('run_id', '–')} · "
+                      f"data {p.get('data_fingerprint', '–')}"}
 
 
 def render_study_report(report: StudyReport, out_dir: str | Path, pdf: bool = True) -> dict[str, Path]:

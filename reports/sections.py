@@ -43,14 +43,17 @@ def weak_link_text(report: StudyReport) -> str:
     if s:
         after = (f"moves the cliff to {s['cliff_after']:.2f}×" if pd.notna(s["cliff_after"])
                  else "removes the cliff from the swept range")
-        then = f", where {s['next_bottleneck']} becomes the bottleneck" if isinstance(s.get("next_bottleneck"), str) else ""
+        nxt = s.get("next_bottleneck")
+        then = f", where {nxt} becomes the bottleneck" if isinstance(nxt, str) else ""
         text += f" The next step, {s['action']} for {fmt.money(s['cost'], report.currency)}, {after}{then}."
     return text
 
 
 def _ladder_action(report: StudyReport) -> list[str]:
     step = weak_link(report).next_step
-    return [f"Relieve {step['resource']}: {step['action']} ({fmt.money(step['cost'], report.currency)})."] if step else []
+    if not step:
+        return []
+    return [f"Relieve {step['resource']}: {step['action']} ({fmt.money(step['cost'], report.currency)})."]
 
 
 def _pricing_action(report: StudyReport) -> list[str]:
@@ -64,8 +67,10 @@ def _pricing_action(report: StudyReport) -> list[str]:
 
 def _slow_mover_action(report: StudyReport) -> list[str]:
     slow = kpis.slow_movers(require(report, "inventory", "inventory_classes"))
-    return [f"Act on {len(slow):,} slow-moving or dead SKUs holding {fmt.money(slow.stock_value.sum(), report.currency)}"
-            " of stock (markdown or stop reordering)."] if len(slow) else []
+    if slow.empty:
+        return []
+    return [f"Act on {len(slow):,} slow-moving or dead SKUs holding "
+            f"{fmt.money(slow.stock_value.sum(), report.currency)} of stock (markdown or stop reordering)."]
 
 
 def top_actions(report: StudyReport, plan: pd.DataFrame, n: int = 6) -> list[str]:
@@ -177,7 +182,8 @@ def pricing(report: StudyReport) -> Section:
                  ("Planned gross margin", money(m.margin), "over the horizon")]
         if "margin_delta" in m.index:
             lo, hi = summ.get("margin_change_lo90"), summ.get("margin_change_hi90")
-            band = f" (90%: {fmt.pct(lo, signed=True)} to {fmt.pct(hi, signed=True)})" if lo is not None and hi is not None else ""
+            band = "" if lo is None or hi is None else \
+                f" (90%: {fmt.pct(lo, signed=True)} to {fmt.pct(hi, signed=True)})"
             cards.append(("Margin impact", money(m.margin_delta),
                           f"{fmt.pct(m.margin_delta_pct, signed=True)} vs current prices{band}"))
         if summ.get("markdown_cleared_share") is not None:
@@ -253,7 +259,8 @@ def capacity(report: StudyReport) -> Section:
               else [report.summary("simulation").get("bottleneck")])
         return [Block("chart", charts.utilization_chart(st, bn)), table(st, [
             ("station", "Resource", fmt.text), ("servers", "Servers", fmt.number),
-            ("utilization", "Utilisation", fmt.pct), ("mean_wait_min", "Mean wait (min)", partial(fmt.number, decimals=1)),
+            ("utilization", "Utilisation", fmt.pct),
+            ("mean_wait_min", "Mean wait (min)", partial(fmt.number, decimals=1)),
             ("mean_queue_len", "Mean queue", partial(fmt.number, decimals=1)),
             ("throughput_per_hour", "Jobs per hour", partial(fmt.number, decimals=1))], n=TOP_N, what="resources")]
 
@@ -294,7 +301,8 @@ def _peaks(report: StudyReport) -> pd.DataFrame:
 
 
 def _hiring_lead(report: StudyReport) -> float:
-    lead = report.summary("workforce").get("hiring_lead_weeks", get_path(report.scenario, "workforce", "hiring_lead_weeks"))
+    lead = report.summary("workforce").get("hiring_lead_weeks",
+                                           get_path(report.scenario, "workforce", "hiring_lead_weeks"))
     if lead is None:
         raise MissingInput("No hiring lead time (workforce summary or scenario workforce.hiring_lead_weeks).")
     return float(lead)
