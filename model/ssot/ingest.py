@@ -39,7 +39,7 @@ from model.ssot.store import new_run_id, open_store, transaction
 __all__ = ["BatchResult", "IngestError", "ManifestResult", "configure", "ingest_command", "ingest_file",
            "ingest_manifest", "ingest_query"]
 
-STAGE, DUPS, CHANGED = "_ingest_stage", "_ingest_dups", "_ingest_changed"
+STAGE, DUPS, PROBLEMS, CHANGED = "_ingest_stage", "_ingest_dups", "_ingest_problems", "_ingest_changed"
 MEMORY_LIMIT = "1GB"  # DuckDB buffer limit for ingest; larger batches spill to the store's temp folder
 COUNTS = ("rows_read", "accepted", "quarantined", "unchanged")
 
@@ -105,7 +105,7 @@ def _lineage(con, r: BatchResult, source_hash: str, mapping: Mapping, started: d
 
 
 def _drop_temp(con) -> None:
-    for t in (STAGE, DUPS, CHANGED):
+    for t in (STAGE, DUPS, PROBLEMS, CHANGED):
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
@@ -130,6 +130,17 @@ def _upsert(con, kind: str, has_dups: bool) -> int:
     return n_new + con.execute(f"INSERT OR REPLACE INTO {kind} ({cols}) SELECT * FROM {CHANGED}").fetchone()[0]
 
 
+def _quarantine(con, r: BatchResult, *problem_queries: str | None) -> None:
+    """Write the problems of the batch's failing rows to ``quarantine``; every failing row must have one."""
+    sql = " UNION ALL ".join(f"({q})" for q in problem_queries if q)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {PROBLEMS} AS {sql}")
+    detailed = con.execute(f"SELECT count(DISTINCT _row) FROM {PROBLEMS}").fetchone()[0]
+    if detailed != r.quarantined:  # the folded check and the detailed rules disagree: a bug, never load
+        raise RuntimeError(f"{r.source}: {r.quarantined} rows failed validation but {detailed} have a reason")
+    con.execute(f"INSERT INTO quarantine SELECT ?, ?, ?, _row, field, value, reason, __record FROM {PROBLEMS}",
+                [r.batch_id, r.kind, r.source])
+
+
 def _load_batch(con, r: BatchResult, mapping: Mapping, src: Source) -> None:
     """Map, validate, quarantine and upsert one batch (inside the caller's transaction); fills ``r``."""
     t = schema_table(r.kind)
@@ -138,12 +149,10 @@ def _load_batch(con, r: BatchResult, mapping: Mapping, src: Source) -> None:
     r.rows_read = validate.build_stage(con, t, plan, mapping, STAGE, r.source)
     n_bad = con.execute(f"SELECT count(*) FROM {STAGE} WHERE NOT _ok").fetchone()[0]
     n_dup = validate.find_duplicates(con, t, STAGE, DUPS)
-    for n, sql in ((n_bad, validate.rule_problems_sql(t, plan, mapping, STAGE)),
-                   (n_dup, validate.duplicate_problems_sql(t, plan, mapping, DUPS))):
-        if n:
-            con.execute(f"INSERT INTO quarantine SELECT ?, ?, ?, p._row, p.field, p.value, p.reason, p.__record "
-                        f"FROM ({sql}) p", [r.batch_id, r.kind, r.source])
     r.quarantined = n_bad + n_dup
+    if r.quarantined:
+        _quarantine(con, r, validate.rule_problems_sql(t, plan, mapping, STAGE) if n_bad else None,
+                    validate.duplicate_problems_sql(t, plan, mapping, DUPS) if n_dup else None)
     r.accepted = _upsert(con, r.kind, n_dup > 0)
     r.unchanged = r.rows_read - r.quarantined - r.accepted
 

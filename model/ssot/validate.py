@@ -232,11 +232,29 @@ def check_derive(con, plan: Plan, mapping: Mapping, label: str) -> None:
                               f"source columns (typed: {types}): {short_error(e)}") from None
 
 
+def _bad_sql(table: Table, plan: Plan, mapping: Mapping) -> str:
+    """One SQL condition, true when any row rule fails: the rules of :func:`row_rules` folded per column
+    (a required column fails on NULL whatever the cause; an optional one when a non-empty raw value gave
+    NULL) — cheaper to evaluate on every row than the rules one by one."""
+    fails = []
+    for c in table.columns:
+        if plan.raw[c.name] is None:
+            continue
+        v, raw = qi(c.name), f"CAST({qi(c.name + '__raw')} AS VARCHAR)"
+        fails.append(f"{v} IS NULL" if c.required or c.name in table.key else f"({v} IS NULL AND {raw} <> '')")
+        fails += [f"NOT isfinite({v})"] if c.type == "DOUBLE" else []
+        fails += [f"{v} < {c.min!r}"] if c.min is not None else []
+        fails += [f"{v} > {c.max!r}"] if c.max is not None else []
+        fails += [f"{v} NOT IN ({', '.join(qs(a) for a in c.allowed)})"] if c.allowed else []
+    fails += [cond for _, cond, reason in row_rules(table, plan, mapping) if reason.startswith("unknown_reference")]
+    return " OR ".join(f"coalesce({f}, false)" for f in fails) or "false"
+
+
 def build_stage(con, table: Table, plan: Plan, mapping: Mapping, stage: str, label: str) -> int:
     """``stage`` in one pass over the source: ``_row``, every canonical column, ``_ok`` (no row rule
     fails) and, for failing rows only, ``__record`` (the source row as JSON) and ``__raws`` (each present
     column's raw value), so the quarantine detail needs no second read. Returns the rows read."""
-    bad = " OR ".join(f"coalesce({cond}, false)" for _, cond, _ in row_rules(table, plan, mapping)) or "false"
+    bad = _bad_sql(table, plan, mapping)
     cols = ", ".join(qi(c) for c in table.column_names)
     record = "{" + ", ".join(f"{qs(n)}: {qi('__src__' + n)}" for n in plan.source.columns) + "}"
     raws = "{" + ", ".join(f"{qs(c + '__raw')}: {qi(c + '__raw')}" for c, r in plan.raw.items() if r is not None) + "}"
@@ -264,8 +282,12 @@ def find_duplicates(con, table: Table, stage: str, dups: str) -> int:
     """``dups`` (_row, first_row): ``_ok`` rows whose natural key repeats an earlier ``_ok`` row."""
     keys = ", ".join(qi(k) for k in table.key)
     on = " AND ".join(f"g.{qi(k)} = d.{qi(k)}" for k in table.key)
+    repeats = con.execute(f"SELECT count(*) - count(DISTINCT ({keys})) FROM {stage} WHERE _ok").fetchone()[0]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {dups} (_row BIGINT, first_row BIGINT)")
+    if repeats == 0:  # the common case: one aggregate, no join
+        return 0
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {dups} AS WITH good AS (SELECT _row, {keys} FROM {stage} WHERE _ok), "
+        f"INSERT INTO {dups} WITH good AS (SELECT _row, {keys} FROM {stage} WHERE _ok), "
         f"d AS (SELECT {keys}, min(_row) AS first_row FROM good GROUP BY ALL HAVING count(*) > 1) "
         f"SELECT g._row, d.first_row FROM good g JOIN d ON {on} WHERE g._row <> d.first_row")
     return con.execute(f"SELECT count(*) FROM {dups}").fetchone()[0]
