@@ -154,3 +154,11 @@ def test_a_table_of_unexpected_shape_costs_only_its_part(tmp_path):
     with pytest.warns(Warning, match="could not be drawn"):
         html = render_study_report(r, tmp_path, pdf=False)["html"].read_text(encoding="utf-8")
     assert "This part could not be drawn (DateParseError" in html and "Coverage of the rostered week" in html
+
+
+def test_comparison_with_a_scenario_whose_simulation_did_not_run(tmp_path):
+    base, no_sim = make_report("baseline"), make_report("no_sim", skip=("simulation",))
+    html = render_comparison_report([base, no_sim], tmp_path, pdf=False)["html"].read_text(encoding="utf-8")
+    assert "The simulation stage did not run in this scenario." in html  # in the weak-link row of no_sim
+    row = re.search(r"<td[^>]*>Structural weak link</td>(.*?)</tr>", html, re.S).group(1)
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row) == ["pack", "–"]
