@@ -160,3 +160,11 @@ def test_dp_plan_obeys_inventory_balance(demand, case, moq, lead, on_hand, order
     assert np.all((q == 0) | ((q % grp.case == 0) & (q >= grp.min_cases[0] * grp.case)))
     assert np.all(q[:lead] == 0)
     assert np.all(u <= np.maximum(p.demand[0] - (x_prev + p.scheduled[0] + q), 0) + 0)  # never loses sales it can serve
+
+
+def test_process_pool_gives_the_same_plan():
+    d = synthetic_instance(60, 12, seed=8, tightness=0.8)
+    params = ReplenishmentParams(time_limit_s=30, max_iterations=4, chunk_size=16)
+    one, two = solve_replenishment(d, params), solve_replenishment(d, params.__class__(**{**params.__dict__, "workers": 2}))
+    assert one.lower_bound == pytest.approx(two.lower_bound, rel=1e-12)
+    assert np.array_equal(one.plan.receipts, two.plan.receipts)

@@ -25,6 +25,8 @@ class InventoryOutcome:
     tables: dict[str, pd.DataFrame]
     summary: dict
     solves: list[dict] = field(default_factory=list)
+    result: ReplenishmentResult | None = None      # the solved program (arrays in granules)
+    reorder: pd.DataFrame | None = None            # reorder points, one row per SKU in program order
 
 
 def adjust_to_prices(forecast: pd.DataFrame, plan_prices: pd.DataFrame | None) -> pd.DataFrame:
@@ -42,12 +44,13 @@ def adjust_to_prices(forecast: pd.DataFrame, plan_prices: pd.DataFrame | None) -
     return f[forecast.columns]
 
 
-def sku_inputs(con) -> pd.DataFrame:
-    """SKU master joined with measured lead times and stock summed over locations."""
+def sku_inputs(con, as_of: dt.date | None = None) -> pd.DataFrame:
+    """SKU master joined with measured lead times and stock (latest snapshot on or before ``as_of``)
+    summed over locations."""
     m = derived.sku_master(con)
     lt = derived.lead_time_stats(con)[["sku_id", "lead_time_mean_days", "lead_time_sd_days"]]
     lt = lt.rename(columns={"lead_time_mean_days": "lt_mean", "lead_time_sd_days": "lt_sd"})
-    st = derived.stock_positions(con).groupby("sku_id", as_index=False)[["on_hand", "on_order"]].sum()
+    st = derived.stock_positions(con, as_of).groupby("sku_id", as_index=False)[["on_hand", "on_order"]].sum()
     out = m.merge(lt, on="sku_id", how="left").merge(st, on="sku_id", how="left")
     out["lead_time_mean_days"] = out["lt_mean"].fillna(out["lead_time_days"]).astype(float)
     out["lead_time_sd_days"] = out["lt_sd"].fillna(out["lead_time_sd_days"]).fillna(0.0).astype(float)
@@ -127,14 +130,18 @@ def plan_tables(res: ReplenishmentResult) -> dict[str, pd.DataFrame]:
     return {"plan_orders": orders, "plan_inventory": inv, "plan_cash": cash.replace({np.inf: np.nan})}
 
 
-def evaluate_plan(res: ReplenishmentResult, fc_q: np.ndarray, rp: pd.DataFrame, cfg: InventoryConfig,
-                  seed: int) -> dict:
-    """Replay the plan and a min/max baseline on demand sampled from the forecast quantiles; both are also
-    tuned to the service target so stock is compared at equal fill rate (see :mod:`evaluate`)."""
-    p, d = res.prepared, res.prepared.data
+def sample_paths(fc_q: np.ndarray, n_paths: int, seed: int) -> np.ndarray:
+    """Demand paths (paths, SKUs, weeks) sampled from forecast quantiles ``fc_q`` (SKUs, weeks, 9)."""
     rng = np.random.default_rng(seed)
-    n, t = d.demand.shape
-    demand = sample_weekly(fc_q, rng.random((n, t, cfg.evaluation_samples))).transpose(2, 0, 1)
+    n, t, _ = fc_q.shape
+    return sample_weekly(fc_q, rng.random((n, t, n_paths))).transpose(2, 0, 1)
+
+
+def evaluate_plan(res: ReplenishmentResult, rp: pd.DataFrame, target_fill: float, demand: np.ndarray,
+                  minmax_cover_weeks: float = 4.0) -> dict:
+    """Replay the plan and a min/max baseline on ``demand`` (paths, SKUs, weeks): the plan as planned,
+    and both tuned to ``target_fill`` so that stock is compared at equal fill rate (see :mod:`evaluate`)."""
+    p, d = res.prepared, res.prepared.data
     s = d.skus
     items = ev.ReplayItems(lead=s["lead_time_weeks"].to_numpy(int), case=s["case_pack"].to_numpy(float),
                            moq=s["moq"].to_numpy(float), on_hand=s["on_hand"].to_numpy(float),
@@ -144,10 +151,11 @@ def evaluate_plan(res: ReplenishmentResult, fc_q: np.ndarray, rp: pd.DataFrame, 
     plan_pol = ev.plan_policy(res.plan.receipts * g, res.plan.position * g, np.asarray(d.scheduled), items.lead,
                               rp["reorder_point"].to_numpy(float), sd)
     weekly = np.asarray(d.demand).mean(axis=1)
-    base_pol = ev.minmax_policy(rp["protection_mean"].to_numpy(float), sd, weekly, 4.0, t)
+    base_pol = ev.minmax_policy(rp["protection_mean"].to_numpy(float), sd, weekly, minmax_cover_weeks,
+                                demand.shape[2])
     as_planned = ev.replay(items, demand, *plan_pol(0.0))
-    k_plan, tuned = ev.tune(items, demand, plan_pol, cfg.service_level)
-    k_base, base = ev.tune(items, demand, base_pol, cfg.service_level)
+    k_plan, tuned = ev.tune(items, demand, plan_pol, target_fill)
+    k_base, base = ev.tune(items, demand, base_pol, target_fill)
     released = base.avg_stock_value - tuned.avg_stock_value
     return {"as_planned": as_planned.as_dict(), "plan_tuned": {**tuned.as_dict(), "k": k_plan},
             "minmax_tuned": {**base.as_dict(), "k": k_base}, "cash_released": released,
@@ -155,9 +163,11 @@ def evaluate_plan(res: ReplenishmentResult, fc_q: np.ndarray, rp: pd.DataFrame, 
 
 
 def inventory_plan(con, cfg: InventoryConfig, forecast: pd.DataFrame, *, horizon: int, workers: int, seed: int,
-                   plan_prices: pd.DataFrame | None = None, progress=lambda msg: None) -> InventoryOutcome:
-    """Reorder points, replenishment program, classification and replay for every SKU with a forecast."""
-    items = sku_inputs(con)
+                   plan_prices: pd.DataFrame | None = None, as_of: dt.date | None = None,
+                   progress=lambda msg: None) -> InventoryOutcome:
+    """Reorder points, replenishment program, classification and replay for every SKU with a forecast;
+    stock is the latest snapshot on or before ``as_of`` (default: the latest)."""
+    items = sku_inputs(con, as_of)
     fc = adjust_to_prices(forecast[forecast["horizon"] <= horizon], plan_prices)
     fc = fc.assign(series_id=fc["series_id"].astype(str))
     items = items[items["sku_id"].isin(set(fc["series_id"]))].sort_values("sku_id").reset_index(drop=True)
@@ -177,12 +187,12 @@ def inventory_plan(con, cfg: InventoryConfig, forecast: pd.DataFrame, *, horizon
                                  max_iterations=cfg.max_iterations, workers=cfg.workers or workers)
     res = solve_replenishment(data, params, progress)
     tables = plan_tables(res)
-    as_of = pd.to_datetime(fc["period_start"]).min().date() - dt.timedelta(days=1)
-    classes = classify(items, items[["sku_id", "on_hand"]], derived.demand_history(con, "W", "sku"), fc, as_of,
+    today = pd.to_datetime(fc["period_start"]).min().date() - dt.timedelta(days=1)
+    classes = classify(items, items[["sku_id", "on_hand"]], derived.demand_history(con, "W", "sku"), fc, today,
                        abc_shares=cfg.abc_shares, xyz_cv=cfg.xyz_cv, slow_cover_weeks=cfg.slow_mover_cover_weeks,
                        dead_days=cfg.dead_stock_days)
     fc_q = fc[list(QCOLS)].to_numpy(float).reshape(len(items), -1, len(QCOLS))
-    evaluation = evaluate_plan(res, fc_q, rp, cfg, seed + 1)
+    evaluation = evaluate_plan(res, rp, cfg.service_level, sample_paths(fc_q, cfg.evaluation_samples, seed + 1))
     tables.update({"inventory_classes": classes, "reorder_points": rp, "inventory_cash_by_class": cash_by_class(classes)})
     summary = {**{k: v for k, v in res.summary().items()}, "service_type": cfg.service_type,
                "service_target": cfg.service_level, "fill_rate": evaluation["as_planned"]["fill_rate"],
@@ -191,4 +201,4 @@ def inventory_plan(con, cfg: InventoryConfig, forecast: pd.DataFrame, *, horizon
                "orders": len(tables["plan_orders"]), "actions": classes["action"].value_counts().to_dict()}
     solve = {**res.summary(), "solver": "dp+lagrangian+highs", "n_vars": int(res.prepared.n * len(data.weeks)),
              "message": f"{len(res.solves)} price-master LPs"}
-    return InventoryOutcome(tables, summary, [solve])
+    return InventoryOutcome(tables, summary, [solve], res, rp)

@@ -18,10 +18,11 @@ by dynamic programming (:func:`model.inventory.lotsizing.solve_group`):
 Every ``L(λ)`` is a lower bound on the optimum (weak duality). The prices come from a Pyomo + HiGHS
 master, the cutting-plane (Kelley) model of the dual with a box trust region around the best prices so
 far (boxstep method): ``max θ  s.t.  θ ≤ C_k + λ·(U_k - cap) for every evaluated price vector k``. A
-feasible plan is built from the per-SKU plans of all rounds: start from the best-priced plans, repair
-violated weeks by switching SKUs to alternatives that free the scarce resource at least cost per unit
-freed (the all-zero plan uses least of everything, so a feasible plan exists exactly when it is
-feasible), then accept cost-reducing switches that stay feasible. The certified gap is
+feasible plan is built from the per-SKU plans of the rounds (a Lagrangian heuristic): the plans at the
+best prices are repaired by switching SKUs to alternatives that free the violated rows at the least cost
+per unit freed — alternatives are plans from rounds with the violated rows priced higher, the incumbent,
+and the all-zero plan (it uses least of everything, so a feasible plan exists exactly when it is
+feasible) — then cost-reducing switches that stay feasible are accepted. The certified gap is
 ``(UB - LB) / UB``. The program is never silently infeasible: shortfalls are penalised; if even ordering
 nothing breaks a coupling row (stock on hand already exceeds storage or budget), the solve raises
 :class:`solvers.InfeasibleModelError` naming the family and week.
