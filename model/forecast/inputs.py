@@ -26,7 +26,8 @@ def _holidays(con, periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
     """Events per (scope, period_start)."""
     cal = con.execute("SELECT date, scope FROM calendar").df()
     if cal.empty:
-        return pd.DataFrame(columns=["scope", "period_start", "holidays"])
+        return pd.DataFrame({"scope": pd.Series(dtype=object), "period_start": pd.Series(dtype="datetime64[ns]"),
+                             "holidays": pd.Series(dtype=float)})
     d = pd.to_datetime(cal["date"])
     idx = periods.searchsorted(d, side="right") - 1
     ok = (idx >= 0) & (d < periods[-1] + pd.tseries.frequencies.to_offset(freq)).to_numpy()
