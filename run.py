@@ -36,13 +36,14 @@ def _fail(msg: str, code: int = EXIT_FAIL) -> None:
 def _known_errors():
     """Exceptions that are user-facing answers (bad input, busy store, infeasible) → message + exit code."""
     from model.ssot.store import StoreBusyError, StoreError
+    from model.study import StageFailed
     from scenarios import ScenarioError
     from solvers import InfeasibleModelError
     try:
         from model.ssot.ingest import IngestError
     except ImportError:  # pragma: no cover
         IngestError = StoreError
-    return StoreBusyError, (StoreError, ScenarioError, InfeasibleModelError, IngestError, ValueError,
+    return StoreBusyError, (StoreError, ScenarioError, InfeasibleModelError, IngestError, StageFailed, ValueError,
                             FileNotFoundError)
 
 
