@@ -89,9 +89,31 @@ def demo_forecast(history, start, weeks: int):
     return fc
 
 
-def demo_backtest(root: Path, skus: int, seed: int, weeks: int, order_cost: float, budget_share: float | None) -> dict:
+def oracle_forecast(truth, start, weeks: int):
+    """Forecast contract from the generator's true expected demand per SKU × week, Poisson quantiles:
+    isolates the inventory decisions from forecast error."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    from model.forecast.contract import QCOLS, QUANTILES
+    w = truth[(truth["week"] >= start) & (truth["week"] < start + pd.Timedelta(weeks=weeks))]
+    mu = w.groupby(["sku_id", "week"])["expected"].sum().unstack(fill_value=0.0)
+    mu = mu.reindex(columns=pd.date_range(start, periods=weeks, freq="7D"), fill_value=0.0)
+    fc = pd.DataFrame({"series_id": np.repeat(mu.index.to_numpy(), weeks),
+                       "horizon": np.tile(np.arange(1, weeks + 1), len(mu)),
+                       "period_start": np.tile(mu.columns.date, len(mu)), "mean": mu.to_numpy().ravel(),
+                       "model": "oracle"})
+    for c, q in zip(QCOLS, QUANTILES):
+        fc[c] = stats.poisson.ppf(q, fc["mean"].clip(lower=1e-9)).astype(float)
+    return fc
+
+
+def demo_backtest(root: Path, skus: int, seed: int, weeks: int, order_cost: float, budget_share: float | None,
+                  oracle: bool = False) -> dict:
     """Plan at a cut-off ``weeks`` before the end of the demo history (stock as of the cut-off, forecast
-    from the history before it), then replay the plan and a tuned min/max on the true, uncensored demand."""
+    from the history before it, or the true expected demand with ``oracle``), then replay the plan and a
+    tuned min/max on the true, uncensored demand."""
     import datetime as dt
 
     import numpy as np
@@ -113,14 +135,16 @@ def demo_backtest(root: Path, skus: int, seed: int, weeks: int, order_cost: floa
         hist = derived.demand_history(con, "W", "sku")
         last = pd.to_datetime(hist["period_start"]).max()
         start = last - pd.Timedelta(weeks=weeks)                # the last (possibly partial) week is left out
+        truth = pd.read_parquet(root / "raw" / "ground_truth" / "demand.parquet",
+                                columns=["date", "sku_id", "demand", "expected"])
+        truth["week"] = pd.to_datetime(truth["date"]).dt.to_period("W-SUN").dt.start_time
         cfg = InventoryConfig(order_cost=order_cost, budget_share_of_baseline=budget_share, time_limit_s=120,
                               evaluation_samples=100)
-        out = inventory_plan(con, cfg, demo_forecast(hist, start, weeks), horizon=weeks, workers=1, seed=seed,
+        fc = oracle_forecast(truth, start, weeks) if oracle else demo_forecast(hist, start, weeks)
+        out = inventory_plan(con, cfg, fc, horizon=weeks, workers=1, seed=seed,
                              as_of=(start - pd.Timedelta(days=1)).date())
     finally:
         con.close()
-    truth = pd.read_parquet(root / "raw" / "ground_truth" / "demand.parquet", columns=["date", "sku_id", "demand"])
-    truth["week"] = pd.to_datetime(truth["date"]).dt.to_period("W-SUN").dt.start_time
     wk = truth[(truth["week"] >= start) & (truth["week"] < start + pd.Timedelta(weeks=weeks))]
     ids = out.result.prepared.data.skus["sku_id"]
     true = (wk.groupby(["sku_id", "week"])["demand"].sum().unstack(fill_value=0)
@@ -128,6 +152,7 @@ def demo_backtest(root: Path, skus: int, seed: int, weeks: int, order_cost: floa
     ev = evaluate_plan(out.result, out.reorder, cfg.service_level, true.to_numpy(float)[None])
     cash = out.tables["plan_cash"]
     return {"skus": len(ids), "weeks": weeks, "cutoff": str(start.date()), "order_cost": order_cost,
+            "forecast": "oracle" if oracle else "mean26",
             "gap": out.summary["gap"], "evaluation_true_demand": ev,
             "evaluation_forecast_samples": out.summary["evaluation"],
             "plan_cash_max_over_budget": float((cash["cash_tied_up"] / cash["budget"]).max())
@@ -145,9 +170,10 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=26)
     ap.add_argument("--order-cost", type=float, default=25.0)
     ap.add_argument("--budget-share", type=float, default=None)
+    ap.add_argument("--oracle", action="store_true", help="plan on the true expected demand (no forecast error)")
     a = ap.parse_args()
     if a.demo:
-        print(json.dumps(demo_backtest(a.demo, a.skus, 7, a.weeks, a.order_cost, a.budget_share), indent=1,
+        print(json.dumps(demo_backtest(a.demo, a.skus, 7, a.weeks, a.order_cost, a.budget_share, a.oracle), indent=1,
                          default=float))
         return
     if a.one:
