@@ -139,7 +139,8 @@ def _truth_prices(rows: np.ndarray, prices: dd.PricePaths, ci: np.ndarray) -> pd
 
 def _sales(rows: np.ndarray, sales: np.ndarray, prices: dd.PricePaths) -> pd.DataFrame:
     i, c, t = np.nonzero(sales)
-    return pd.DataFrame({"sku": rows[i], "channel": c, "day": t, "units": sales[i, c, t],
+    return pd.DataFrame({"sku": rows[i].astype(np.int32), "channel": c.astype(np.int8), "day": t.astype(np.int32),
+                         "units": sales[i, c, t],
                          "price": prices.price[i, t], "promo": prices.promo[i, t]})
 
 

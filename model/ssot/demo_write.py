@@ -7,6 +7,7 @@ never as Python objects per row.
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,6 +25,11 @@ from model.ssot.demo_catalog import draw_staff
 from model.ssot.demo_export import FILES, LOCATION_TYPE_LABELS, MAPPINGS, Dirty, fmt_ts, inject, strings, \
     write_csv, write_jsonl_gz, write_parquet
 from model.ssot.demo_truth import write_manifest, write_truth
+
+try:
+    _LIBC = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc (macOS, Windows): nothing to trim
+    _LIBC = None
 
 DIRTY_EVERY = 500_000  # one more dirty row of each type per this many clean rows
 Built = tuple[pa.Table, list]  # a file's table and its dirty-row records
@@ -111,11 +117,19 @@ def _stream_blocks(out: Path, biz: Business, blocks: Iterable[BlockOut], drng) -
             s.write(_truth_table(biz, getattr(blk, name)))
         for k in acc:
             acc[k].append(getattr(blk, k))
-        pa.default_memory_pool().release_unused()  # hand freed Arrow buffers back between blocks
+        _release_memory()
     files = {"inventory_db/stock_eod.parquet": stock.close()}
     for s in truth.values():
         s.close()
     return acc, files, dirty
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the OS between blocks: Arrow's pool, and glibc's heap (without
+    ``malloc_trim`` fragmentation grows the resident size by ~100 MB per block at 50,000 SKUs)."""
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _truth_table(biz: Business, df: pd.DataFrame) -> pa.Table:
@@ -193,7 +207,7 @@ def _pos_sales(biz: Business, store: pd.DataFrame, web: pd.DataFrame, orders: pd
     T = biz.axis.n_days
     ch_ids = np.array(biz.ch.ids, dtype=object)
     batch = strings([f"{c}-{d}" for c in ch_ids for d in pd.Series(biz.axis.dates).dt.strftime("%Y%m%d")],
-                    store["channel"].to_numpy() * T + store["day"].to_numpy())
+                    store["channel"].to_numpy().astype(np.int64) * T + store["day"].to_numpy())
     st_ts = _dates(biz, store["day"].to_numpy()).astype("datetime64[s]") + np.timedelta64(20 * 3600, "s")
     o = orders.iloc[web["order"].to_numpy()]
     ts = np.concatenate([st_ts, o["created_at"].to_numpy().astype("datetime64[s]")])
