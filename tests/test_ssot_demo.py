@@ -280,3 +280,31 @@ def test_ingest_accepts_every_clean_row_and_quarantines_exactly_the_dirty_ones(d
         assert b.accepted == b.rows_read - b.quarantined, rel
         table_rows = store.execute(f"SELECT count(*) FROM {b.kind}").fetchone()[0]
         assert table_rows == b.accepted, rel
+
+
+# ----------------------------------------------------------------------------------------- building blocks
+def test_fifo_picking_with_daily_capacity_matches_hand_computation():
+    from model.ssot.demo_orders import fifo_pick_start
+    open_h, close_h = np.array([8.0, 8.0, np.nan, 8.0]), np.array([12.0, 12.0, np.nan, 12.0])
+    cap = np.array([2.0, 2.0, 0.0, 2.0])        # 2 orders/day over 4 h: one slot every 2 h
+    rel_day = np.array([0, 0, 0, 0, 0])          # five orders released at 08:00, 08:10, …
+    rel_hour = np.array([8.0, 8.1, 8.2, 8.3, 8.4])
+    start = fifo_pick_start(rel_day, rel_hour, cap, open_h, close_h)
+    # day 0: orders 1–2 (08:00, then max(08:10, 10:00)); day 1: orders 3–4 (08:00, 10:00);
+    # day 2 closed; day 3: order 5 at 08:00
+    assert np.allclose(start, [8.0, 10.0, 24 + 8.0, 24 + 10.0, 72 + 8.0])
+
+
+def test_line_split_keeps_every_unit_and_orders_stay_within_one_day_and_channel():
+    from model.ssot.demo_orders import group_orders, split_lines
+    rng = np.random.default_rng(5)
+    units = rng.integers(1, 9, 2000)
+    group, qty = split_lines(rng, units)
+    assert (qty >= 1).all() and np.array_equal(np.bincount(group, qty, minlength=units.size), units)
+    day, channel = rng.integers(0, 30, group.size), rng.integers(0, 2, group.size)
+    oid, line = group_orders(rng, day, channel)
+    lines = pd.DataFrame({"oid": oid, "line": line, "day": day, "channel": channel})
+    per = lines.groupby("oid").agg(days=("day", "nunique"), chans=("channel", "nunique"), n=("line", "size"),
+                                   lines=("line", lambda s: sorted(s) == list(range(1, len(s) + 1))))
+    assert (per["days"] == 1).all() and (per["chans"] == 1).all() and per["lines"].all()
+    assert 1.3 < per["n"].mean() < 2.0  # geometric order sizes, mean ≈ 1.6 lines
