@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.inventory.lotsizing import plan_sku_group
-from model.inventory.replenishment import (FAMILIES, ReplenishmentInput, ReplenishmentParams, prepare,
+from model.inventory.replenishment import (ReplenishmentInput, ReplenishmentParams, prepare,
                                            solve_replenishment, usage)
 from model.inventory.replenishment_milp import build_replenishment_model
 from model.inventory.synthetic import synthetic_instance

@@ -44,6 +44,19 @@ def adjust_to_prices(forecast: pd.DataFrame, plan_prices: pd.DataFrame | None) -
     return f[forecast.columns]
 
 
+def json_safe(obj):
+    """Summary values as plain JSON: numpy scalars to Python, non-finite numbers to None."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, (np.integer, np.bool_)):
+        return obj.item()
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    return obj
+
+
 def sku_inputs(con, as_of: dt.date | None = None) -> pd.DataFrame:
     """SKU master joined with measured lead times and stock (latest snapshot on or before ``as_of``)
     summed over locations."""
@@ -201,4 +214,4 @@ def inventory_plan(con, cfg: InventoryConfig, forecast: pd.DataFrame, *, horizon
                "orders": len(tables["plan_orders"]), "actions": classes["action"].value_counts().to_dict()}
     solve = {**res.summary(), "solver": "dp+lagrangian+highs", "n_vars": int(res.prepared.n * len(data.weeks)),
              "message": f"{len(res.solves)} price-master LPs"}
-    return InventoryOutcome(tables, summary, [solve], res, rp)
+    return InventoryOutcome(tables, json_safe(summary), [json_safe(solve)], res, rp)
