@@ -150,10 +150,14 @@ def demo_backtest(root: Path, skus: int, seed: int, weeks: int, order_cost: floa
     true = (wk.groupby(["sku_id", "week"])["demand"].sum().unstack(fill_value=0)
             .reindex(index=ids, columns=pd.date_range(start, periods=weeks, freq="7D"), fill_value=0))
     ev = evaluate_plan(out.result, out.reorder, cfg.service_level, true.to_numpy(float)[None])
+    sample_ev = out.summary["evaluation"]
+    shifts = (sample_ev["plan_tuned"]["k"], sample_ev["minmax_tuned"]["k"])
+    ev_oos = evaluate_plan(out.result, out.reorder, cfg.service_level, true.to_numpy(float)[None], shifts=shifts)
     cash = out.tables["plan_cash"]
     return {"skus": len(ids), "weeks": weeks, "cutoff": str(start.date()), "order_cost": order_cost,
             "forecast": "oracle" if oracle else "mean26",
             "gap": out.summary["gap"], "evaluation_true_demand": ev,
+            "evaluation_true_demand_calibrated_on_samples": ev_oos,
             "evaluation_forecast_samples": out.summary["evaluation"],
             "plan_cash_max_over_budget": float((cash["cash_tied_up"] / cash["budget"]).max())
             if cash["budget"].notna().any() else None}

@@ -151,9 +151,11 @@ def sample_paths(fc_q: np.ndarray, n_paths: int, seed: int) -> np.ndarray:
 
 
 def evaluate_plan(res: ReplenishmentResult, rp: pd.DataFrame, target_fill: float, demand: np.ndarray,
-                  minmax_cover_weeks: float = 4.0) -> dict:
+                  minmax_cover_weeks: float = 4.0, shifts: tuple[float, float] | None = None) -> dict:
     """Replay the plan and a min/max baseline on ``demand`` (paths, SKUs, weeks): the plan as planned,
-    and both tuned to ``target_fill`` so that stock is compared at equal fill rate (see :mod:`evaluate`)."""
+    and both tuned to ``target_fill`` so that stock is compared at equal fill rate (see :mod:`evaluate`).
+    With ``shifts = (k_plan, k_minmax)`` (e.g. calibrated on forecast samples) both are replayed at those
+    shifts instead of being tuned on ``demand`` — an out-of-sample comparison."""
     p, d = res.prepared, res.prepared.data
     s = d.skus
     items = ev.ReplayItems(lead=s["lead_time_weeks"].to_numpy(int), case=s["case_pack"].to_numpy(float),
@@ -167,8 +169,12 @@ def evaluate_plan(res: ReplenishmentResult, rp: pd.DataFrame, target_fill: float
     base_pol = ev.minmax_policy(rp["protection_mean"].to_numpy(float), sd, weekly, minmax_cover_weeks,
                                 demand.shape[2])
     as_planned = ev.replay(items, demand, *plan_pol(0.0))
-    k_plan, tuned = ev.tune(items, demand, plan_pol, target_fill)
-    k_base, base = ev.tune(items, demand, base_pol, target_fill)
+    if shifts is None:
+        k_plan, tuned = ev.tune(items, demand, plan_pol, target_fill)
+        k_base, base = ev.tune(items, demand, base_pol, target_fill)
+    else:
+        (k_plan, k_base), tuned = shifts, ev.replay(items, demand, *plan_pol(shifts[0]))
+        base = ev.replay(items, demand, *base_pol(shifts[1]))
     released = base.avg_stock_value - tuned.avg_stock_value
     return {"as_planned": as_planned.as_dict(), "plan_tuned": {**tuned.as_dict(), "k": k_plan},
             "minmax_tuned": {**base.as_dict(), "k": k_base}, "cash_released": released,
@@ -206,9 +212,12 @@ def inventory_plan(con, cfg: InventoryConfig, forecast: pd.DataFrame, *, horizon
                        dead_days=cfg.dead_stock_days)
     fc_q = fc[list(QCOLS)].to_numpy(float).reshape(len(items), -1, len(QCOLS))
     evaluation = evaluate_plan(res, rp, cfg.service_level, sample_paths(fc_q, cfg.evaluation_samples, seed + 1))
+    shift = evaluation["plan_tuned"]["k"] * rp["protection_sd"]
+    rp = rp.assign(policy_shift=shift, reorder_point_policy=np.maximum(rp["reorder_point"] + shift, 0.0))
     tables.update({"inventory_classes": classes, "reorder_points": rp, "inventory_cash_by_class": cash_by_class(classes)})
     summary = {**{k: v for k, v in res.summary().items()}, "service_type": cfg.service_type,
                "service_target": cfg.service_level, "fill_rate": evaluation["as_planned"]["fill_rate"],
+               "fill_rate_calibrated": evaluation["plan_tuned"]["fill_rate"],
                "cash_released": evaluation["cash_released"], "evaluation": evaluation,
                "stock_value_now": float((items["on_hand"] * items["unit_cost"]).sum()),
                "orders": len(tables["plan_orders"]), "actions": classes["action"].value_counts().to_dict()}
