@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from model.pricing.closed_form import optimal_price_constant_elasticity, optimal_price_linear
 from model.pricing.program import best_ladder_price
@@ -79,6 +81,13 @@ def test_inventory_binds():
     assert choice.binding == "inventory" and choice.shortfall == 0
 
 
+def test_inventory_below_demand_at_every_price_reports_the_shortfall():
+    # even at the top price 4.0 demand is 62.5 > 10 units: highest price, and the shortfall is named
+    choice = best_ladder_price(LADDER, 1.0, lambda p: 1000 * p ** -2.0, inventory=10)
+    assert choice.price == pytest.approx(LADDER.max())
+    assert choice.binding == "inventory" and choice.shortfall == pytest.approx(62.5 - 10)
+
+
 def test_slack_inventory_does_not_bind():
     choice = best_ladder_price(LADDER, 1.0, lambda p: 1000 * p ** -2.0, inventory=10_000)
     assert choice.price == pytest.approx(2.0) and choice.binding == "none"
@@ -92,3 +101,18 @@ def test_unreachable_floor_names_the_family():
 def test_bad_ladder_is_rejected():
     with pytest.raises(ValueError, match="ladder"):
         best_ladder_price([], 1.0, lambda p: 1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(e=st.floats(-4.0, -1.05), c=st.floats(0.5, 3.0), floor=st.one_of(st.none(), st.floats(0.0, 0.7)),
+       inventory=st.one_of(st.none(), st.floats(20.0, 2000.0)))
+def test_best_ladder_price_equals_enumeration(e, c, floor, inventory):
+    """The program's choice is the best ladder price by brute force over the prices meeting the rules."""
+    demand = lambda p: 1000 * p ** e
+    ok = [p for p in LADDER * c if (floor is None or (p - c) / p >= floor - 1e-12)]
+    assume(ok)
+    fits = [p for p in ok if inventory is None or demand(p) <= inventory]
+    assume(fits)                                 # (when nothing fits, the shortfall path is tested above)
+    best = max(fits, key=lambda p: (p - c) * demand(p))
+    choice = best_ladder_price(LADDER * c, c, demand, min_margin=floor, inventory=inventory)
+    assert choice.profit == pytest.approx((best - c) * demand(best), rel=1e-9)
