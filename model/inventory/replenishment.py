@@ -551,7 +551,7 @@ class _Run:
         self.best, self.lb, self.lam_best, self.plan_best = self.zero, -np.inf, np.zeros(self.caps.shape), None
         self.recent: list[Plan] = []
         self.history: list[dict] = []
-        self.k, self.sweep_s = 0, 0.0
+        self.k, self.sweep_s, self.offer_s = 0, 0.0, 0.0
 
     # -- bookkeeping
     @property
@@ -562,7 +562,7 @@ class _Run:
     def done(self) -> bool:
         return (self.gap <= self.params.target_gap or not self.master.active.any()
                 or self.k >= self.params.max_iterations
-                or self.deadline - time.perf_counter() < 1.5 * self.sweep_s + 0.3)
+                or self.deadline - time.perf_counter() < 1.5 * (self.sweep_s + self.offer_s) + 0.3)
 
     def evaluate(self, lam: np.ndarray) -> tuple[Plan, float]:
         """One sweep: the plans at ``lam``, their Lagrangian value, a cut for the master, the bound."""
@@ -579,10 +579,12 @@ class _Run:
 
     def offer(self, plan: Plan, alts: list[Plan]) -> None:
         """Repair ``plan`` with ``alts``, improve it and the incumbent, keep the cheapest."""
+        ts = time.perf_counter()
         alts = [self.zero, self.best] + alts
         cand = improve(self.p, self.caps, repair(self.p, self.caps, plan, alts), alts)
         cand2 = improve(self.p, self.caps, self.best, [plan])
         self.best = min((self.best, cand, cand2), key=lambda q: q.cost.sum())
+        self.offer_s = time.perf_counter() - ts
         self.history.append({"iteration": self.k, "lower_bound": self.lb, "upper_bound": float(self.best.cost.sum()),
                              "gap": self.gap, "seconds": time.perf_counter() - self.t0})
         self.progress(f"replenishment round {self.k}: LB {self.lb:,.0f} UB {self.best.cost.sum():,.0f} "
