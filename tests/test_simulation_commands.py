@@ -102,3 +102,29 @@ def test_service_times_fitted_from_olist_timestamps(shared_data):
     assert law.dist == "empirical" and law.mean_min == pytest.approx(expected.mean())
     with pytest.raises(ValueError, match="fit_from"):
         build_network(cfg, {})
+
+
+def test_db_fits_service_times_and_stores_results(tmp_path):
+    """With --db: pack's law is fitted from picked → packed gaps and the sim_* tables land in the SSOT."""
+    from model.ssot.store import open_store, read_output
+    db = tmp_path / "ssot.duckdb"
+    con = open_store(db)
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(400) * 7, unit="min")
+    pack_min = np.random.default_rng(0).gamma(4.0, 0.5, 400)              # mean 2 minutes
+    ship = pd.DataFrame({"order_id": [f"o{i}" for i in range(400)], "created_at": created,
+                         "picked_at": created + pd.Timedelta(minutes=5),
+                         "packed_at": created + pd.Timedelta(minutes=5) + pd.to_timedelta(pack_min, unit="min")})
+    con.register("ship", ship)
+    con.execute("INSERT INTO shipments BY NAME SELECT * FROM ship")
+    con.close()
+    text = ISSUE_EXAMPLE.replace("{dist: exponential, mean_min: 2.0}", "{fit_from: picked_to_packed}") \
+        .replace("2000", "60").replace("warmup_hours: 100", "warmup_hours: 5")
+    summary, _ = simulate_command(write(tmp_path, text), replications=2, db=db)
+    busy = summary["stations"]["pack"]["utilization"] * 2 * 60          # server-minutes per hour
+    assert busy / summary["stations"]["pack"]["throughput_per_hour"] == pytest.approx(pack_min.mean(), rel=0.05)
+    con = open_store(db)
+    try:
+        assert set(read_output(con, "sim_stations")["station"]) == {"pick", "pack"}
+        assert len(read_output(con, "sim_kpis")) > 0
+    finally:
+        con.close()

@@ -118,3 +118,24 @@ def test_bad_orders_are_rejected():
     net = net_of(stations=[det("a")])
     with pytest.raises(ValueError, match="sorted"):
         replay(net, [5.0, 1.0])
+
+
+def test_demand_quantiles_spread_replications_around_the_rate():
+    """Each replication draws one multiplier from the quantile function (mean 1 for this symmetric band)."""
+    def counts(quantiles):
+        net = net_of(arrivals={"rate_per_hour": 100, "rate_quantiles": quantiles},
+                     stations=[{"name": "a", "servers": "inf", "service": {"mean_min": 1.0}}])
+        return np.array([simulate(net, seed=2, replication=r, horizon_hours=10).created.size for r in range(30)])
+    wide, poisson = counts({0.1: 0.5, 0.5: 1.0, 0.9: 1.5}), counts(None)
+    assert poisson.std() < 60 < 150 < wide.std()               # Poisson sd ≈ √1000 ≈ 32
+    assert wide.mean() == pytest.approx(1000, rel=0.12)
+
+
+def test_tidy_frames_of_the_log():
+    net = net_of(stations=[det("pick", mean=3.0), det("pack", mean=2.0)])
+    log = replay(net, [0.0, 1.0])
+    visits = log.frame()
+    assert list(visits.columns) == ["job", "station", "arrive", "start", "end", "busy", "share", "wait"]
+    assert visits.loc[visits["station"] == "pick", "wait"].tolist() == [0.0, 2.0]
+    orders = log.orders_frame()
+    assert (orders["done"] - orders["created"]).tolist() == [5.0, 7.0]

@@ -71,7 +71,7 @@ def test_stage_sizes_the_warehouse_from_data_and_plans(store_with_history):
     assert s["rate_per_hour"] == pytest.approx(expected_rate, rel=0.01)
     assert sorted(s["inputs"]["staff_from_roster"]) == ["pack←pack", "pick←pick"]
     assert s["inputs"]["inbound_units"] == pytest.approx(5000.0)
-    assert set(res.tables) == {"sim_kpis", "sim_stations", "sim_sweep", "sim_ladder"}
+    assert set(res.tables) == {"sim_kpis", "sim_stations", "sim_sweep", "sim_ladder", "sim_bottleneck_hours"}
     st = res.tables["sim_stations"].set_index("station")
     assert st.loc["pick", "throughput_per_hour"] > 0 and st["is_bottleneck"].sum() <= 1
     assert s["lambda_max_per_hour"] > 0 and s["lambda_max_resource"] in st.index

@@ -55,7 +55,8 @@ def test_mmc_tandem_matches_erlang_c_at_each_station():
 def test_jackson_network_with_rework_loop():
     """30 orders/h; a quarter of the orders fail QC and go back to pick: λ_eff = 30 / 0.75 = 40 /h at both."""
     section = {"arrivals": {"rate_per_hour": 30}, "routing": "probabilistic",
-               "stations": [exp_station("pick", 2, 2.25), exp_station("qc", 1, 1.125, routes={"exit": 0.75, "pick": 0.25})]}
+               "stations": [exp_station("pick", 2, 2.25),
+                            exp_station("qc", 1, 1.125, routes={"exit": 0.75, "pick": 0.25})]}
     net = build_network(SimulationConfig.model_validate(section))
     assert visits_per_order(net).tolist() == pytest.approx([4 / 3, 4 / 3])
     sim = run(section, reps=6, hours=500)

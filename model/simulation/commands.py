@@ -39,7 +39,8 @@ def run_simulation(net: Network, sim: SimulationConfig, spec: RunSpec, levels: l
     summary = experiment(net, spec)
     lam, res = capacity_bound(net)
     summary.update(lambda_max_per_hour=lam if math.isfinite(lam) else None, lambda_max_resource=res)
-    out = {"sim_kpis": tables.kpi_table(summary), "sim_stations": tables.station_table(summary)}
+    out = {"sim_kpis": tables.kpi_table(summary), "sim_stations": tables.station_table(summary),
+           "sim_bottleneck_hours": tables.hourly_table(summary)}
     if sweep or levels or ladder > 0:
         sweep_spec = replace(spec, replications=sweep_replications or sim.sweep.replications,
                              horizon_hours=sim.sweep.horizon_hours, warmup_hours=sim.sweep.warmup_hours)

@@ -162,6 +162,7 @@ class _Run:
         self.flush()
         return np.concatenate(self.chunks) if self.chunks else np.empty((0, 7))
 
+
 class _Choice:
     """A 'law' of next-station draws: target k (−1 = exit) with probability p_k."""
     def __init__(self, targets: np.ndarray, p: np.ndarray):
@@ -232,6 +233,12 @@ def _visit(env, run: _Run, i: int, job: int, lines: float):
 
 def _join_wave(env, run: _Run, sr: _StationRun, lines: float):
     """Join the wave being filled; it starts when full (or at its timeout). Returns (start, end, busy, share)."""
+    return (yield _wave_done(env, run, sr, lines))
+
+
+def _wave_done(env, run: _Run, sr: _StationRun, lines: float) -> simpy.Event:
+    """Add a job to the wave being filled (starting the wave when full) and return the wave's done event,
+    whose value is (start, end, busy, share)."""
     wave = sr.wave
     if wave is None:
         wave = sr.wave = _Wave(env)
@@ -242,7 +249,7 @@ def _join_wave(env, run: _Run, sr: _StationRun, lines: float):
     if wave.n == sr.st.batch_size:
         sr.wave = None
         env.process(_run_wave(env, sr, wave))
-    return (yield wave.done)
+    return wave.done
 
 
 def _wave_timer(env, run, sr: _StationRun, wave: _Wave):
@@ -280,7 +287,11 @@ def _order(env, run: _Run, job: int, lines: float):
                 yield ev
                 run.stock_wait[job] += env.now - t0
         res = sr.res
-        if res is None or sr.waves:
+        if sr.waves:
+            arrive = env.now
+            start, end, busy, share = yield _wave_done(env, run, sr, lines)
+            log((job, i, arrive, start, end, busy, share))
+        elif res is None:
             yield from _visit(env, run, i, job, lines)
         else:
             arrive = env.now

@@ -7,7 +7,7 @@ and the forecast, staff calendars from the workforce stage's ``plan_coverage`` (
 role matches a planned role), inbound receipts and stock from the inventory stage (see ``inputs``).
 Then: the peak week with replications, a growth sweep around λ_max and a bottleneck ladder, within a
 CPU budget (replications of the sweep are reduced to fit ``BUDGET_CPU_S``, never below 2).
-Publishes ``sim_kpis``, ``sim_stations``, ``sim_sweep``, ``sim_ladder``.
+Publishes ``sim_kpis``, ``sim_stations``, ``sim_sweep``, ``sim_ladder`` and ``sim_bottleneck_hours``.
 """
 from __future__ import annotations
 
@@ -57,8 +57,8 @@ def _with_staff(sim: SimulationConfig, roster: dict[str, list[int]]) -> tuple[Si
 
 def _resized(sim: SimulationConfig, factor: float) -> SimulationConfig:
     """Servers and roster hours × factor, rounded up (the design's capacity ratios at another volume)."""
-    stations = [s if s.servers == "inf" or s.role else s.model_copy(update={"servers": max(1, math.ceil(s.servers * factor))})
-                for s in sim.stations]
+    stations = [s if s.servers == "inf" or s.role else
+                s.model_copy(update={"servers": max(1, math.ceil(s.servers * factor))}) for s in sim.stations]
     roster = {r: [math.ceil(h * factor) for h in hours] for r, hours in (sim.roster or {}).items()}
     return sim.model_copy(update={"stations": stations, "roster": roster or None})
 

@@ -32,6 +32,12 @@ def station_table(summary: dict, case: str = "base") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def hourly_table(summary: dict, case: str = "base") -> pd.DataFrame:
+    """The momentary bottleneck (active-period method) most often in each hour of the day."""
+    hours = summary["bottleneck_views"]["momentary_by_hour_of_day"]
+    return pd.DataFrame({"case": case, "hour": range(24), "momentary_bottleneck": hours})
+
+
 def _f(x, fmt=".2f") -> str:
     return "—" if x is None else format(x, fmt)
 
