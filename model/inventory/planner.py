@@ -91,7 +91,7 @@ def capacities(con, cfg: InventoryConfig, items: pd.DataFrame, weeks: int) -> di
         storage = max(float(total), 1.02 * held) if total else None
     budget = cfg.budget_per_week
     if budget is None and cfg.budget_share_of_baseline is not None:
-        budget = cfg.budget_share_of_baseline * float((items["on_hand"] * items["unit_cost"]).sum())
+        budget = cfg.budget_share_of_baseline * float(((items["on_hand"] + items["on_order"]) * items["unit_cost"]).sum())
     full = lambda v: None if v is None else np.full(weeks, float(v))  # noqa: E731
     return {"storage_m3": full(storage), "inbound_units": full(cfg.inbound_units_per_week), "budget": full(budget)}
 

@@ -27,7 +27,8 @@ class InventoryConfig(Section):
     budget_per_week: float | None = Field(
         None, gt=0, description="cash tied up in stock (at cost) allowed per week; None = no budget")
     budget_share_of_baseline: float | None = Field(
-        None, gt=0, le=10, description="budget as a share of the stock value today (used when budget_per_week is None)")
+        None, gt=0, le=10, description="budget as a share of the value of stock on hand and on order today (used when "
+                                 "budget_per_week is None)")
     storage_m3: float | None = Field(
         None, gt=0, description="warehouse storage capacity, m^3; None = sum of warehouse storage_m3 in the SSOT")
     inbound_units_per_week: float | None = Field(
