@@ -9,11 +9,13 @@ import altair as alt
 import pandas as pd
 
 WIDE, HEIGHT = 620, 220
+FONT = "DejaVu Sans"  # the PDF's font: vl-convert measures labels with the font WeasyPrint draws them in
 BLUE, GREY, RED, GREEN = "#1f5f9e", "#8a8f98", "#c0392b", "#2e8b57"
 
 
 def _finish(chart: alt.TopLevelMixin, title: str) -> alt.TopLevelMixin:
-    return chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=13)).configure_axis(
+    return chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=13)).configure(
+        font=FONT).configure_axis(
         labelFontSize=10, titleFontSize=11, grid=True, gridColor="#eceef1").configure_view(
         stroke=None).configure_legend(labelFontSize=10, titleFontSize=10, orient="top")
 
@@ -157,27 +159,51 @@ def utilization_chart(stations: pd.DataFrame, bottlenecks: list[str]) -> alt.Top
 
 def cliff_chart(sweep: pd.DataFrame, sla: float | None, cliff_load: float | None) -> alt.TopLevelMixin:
     """On-time rate and cycle time vs load level (simulated levels only); SLA dashed, the cliff as a red
-    vertical rule."""
+    vertical rule. With a ``rung`` column (one sweep per ladder step), one line per rung."""
     data = sweep.dropna(subset=["on_time_rate"]).sort_values("level")
     x = alt.X("level:Q", title="load (× reference arrival rate)", scale=alt.Scale(zero=False))
+    rungs = "rung" in data.columns
+    color = (alt.Color("rung:N", title=None, sort=list(dict.fromkeys(data.rung)),
+                       legend=alt.Legend(orient="top", columns=4, labelLimit=200)) if rungs else alt.value(BLUE))
     base = alt.Chart(data).encode(x=x)
-    layers = [base.mark_line(point=True, color=BLUE).encode(
+    tips = [alt.Tooltip("level:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%"),
+            alt.Tooltip("cycle_time_min:Q", format=",.0f")] + (["rung"] if rungs else [])
+    layers = [base.mark_line(point=True).encode(
         y=alt.Y("on_time_rate:Q", title="on-time rate", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("level:Q", format=".2f"), alt.Tooltip("on_time_rate:Q", format=".1%"),
-                 alt.Tooltip("cycle_time_min:Q", format=",.0f")])]
+        color=color, tooltip=tips)]
     if sla is not None:
         layers.append(alt.Chart(pd.DataFrame({"sla": [sla]})).mark_rule(color=GREY, strokeDash=[6, 4])
                       .encode(y="sla:Q"))
-    if {"on_time_lo", "on_time_hi"} <= set(data.columns):
+    if {"on_time_lo", "on_time_hi"} <= set(data.columns) and not rungs:
         layers.insert(0, base.mark_area(color=BLUE, opacity=0.2).encode(y="on_time_lo:Q", y2="on_time_hi:Q"))
     cliff = pd.DataFrame({"level": [cliff_load] if cliff_load is not None and pd.notna(cliff_load) else []})
     rule = alt.Chart(cliff).mark_rule(color=RED, strokeWidth=2).encode(x="level:Q")
     label = alt.Chart(cliff).mark_text(color=RED, align="left", dx=4, y=8, fontSize=11).encode(
         x="level:Q", text=alt.Text("level:Q", format=".2f"))
     top = alt.layer(*layers, rule, label).properties(width=WIDE, height=170)
-    ct = alt.layer(base.mark_line(point=True, color=GREY).encode(
-        y=alt.Y("cycle_time_min:Q", title="cycle time (min)")), rule).properties(width=WIDE, height=110)
-    return _finish(alt.vconcat(top, ct), "Scaling cliff: service vs load (SLA dashed, cliff in red)")
+    ct = alt.layer(base.mark_line(point=True).encode(
+        y=alt.Y("cycle_time_min:Q", title="cycle time (min)"), color=color if rungs else alt.value(GREY)),
+        rule).properties(width=WIDE, height=110)
+    title = "Scaling cliff: service vs load (SLA dashed, today's cliff in red" + (", one line per ladder step)"
+                                                                                  if rungs else ")")
+    return _finish(alt.vconcat(top, ct), title)
+
+
+def bottleneck_hours_chart(hours: pd.DataFrame) -> alt.TopLevelMixin:
+    """The momentary bottleneck in each hour of the day (``hour, momentary_bottleneck``): one coloured
+    cell per hour, labelled."""
+    data = hours.assign(resource=hours.momentary_bottleneck.fillna("none").astype(str))
+    named = sorted(set(data.resource) - {"none"})
+    palette = ["#4c78a8", "#e45756", "#72b7b2", "#f58518", "#54a24b", "#b279a2", "#ff9da6", "#9d755d"]
+    domain = named + ["none"]
+    colors = [palette[i % len(palette)] for i in range(len(named))] + ["#e3e6ea"]
+    enc = {"x": alt.X("hour:O", title="hour of day", axis=alt.Axis(labelAngle=0, grid=False))}
+    cells = alt.Chart(data).mark_rect(stroke="white").encode(
+        **enc, color=alt.Color("resource:N", title="bottleneck", scale=alt.Scale(domain=domain, range=colors),
+                               legend=alt.Legend(orient="top")),
+        tooltip=["hour", "resource"])
+    return _finish(cells.properties(width=WIDE - 40, height=28),
+                   "Which resource constrains the flow, by hour of day (active-period method)")
 
 
 def cliff_overlay(sweeps: pd.DataFrame, sla: float | None) -> alt.TopLevelMixin:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reports import charts, fmt
+from reports import charts, fmt, kpis
 from reports.blocks import Block, Section, formatter, note, table
 from reports.data import MissingInput, StudyReport, require
 from reports.headline import comparison_kpis, sla, weak_link
@@ -57,7 +57,7 @@ def _sweeps(reports: list[StudyReport]) -> pd.DataFrame:
     frames = []
     for r in reports:
         try:
-            sw = require(r, "simulation", "sim_sweep")
+            sw = kpis.base_sweep(require(r, "simulation", "sim_sweep"))
         except MissingInput:
             continue
         frames.append(sw[[c for c in ("level", "rate_per_hour", "on_time_rate") if c in sw.columns]]

@@ -38,6 +38,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "sim_stations": ("station", "utilization", "mean_wait_min"),
     "sim_sweep": ("level", "on_time_rate", "cycle_time_min"),
     "sim_ladder": ("step", "relieved", "step_cost", "cliff_level", "bottleneck_at_cliff"),
+    "sim_bottleneck_hours": ("hour", "momentary_bottleneck"),
 }
 
 @dataclass

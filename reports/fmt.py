@@ -19,8 +19,13 @@ def _missing(x: Any) -> bool:
 
 
 def number(x: Any, decimals: int = 0) -> str:
-    """1234567.8 → "1,234,568"; with ``decimals`` digits after the point; negatives with a true minus."""
-    return DASH if _missing(x) else f"{float(x):,.{decimals}f}".replace("-", "−")
+    """1234567.8 → "1,234,568"; with ``decimals`` digits after the point; negatives with a true minus;
+    ±inf → "∞" / "−∞"."""
+    if _missing(x):
+        return DASH
+    if math.isinf(float(x)):
+        return "∞" if float(x) > 0 else "−∞"
+    return f"{float(x):,.{decimals}f}".replace("-", "−")
 
 
 def money(x: Any, currency: str = "€", decimals: int = 0) -> str:

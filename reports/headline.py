@@ -70,11 +70,10 @@ def _forecast_kpis(report: StudyReport) -> list[tuple]:
         acc = kpis.forecast_accuracy(require(report, "forecast", "forecast_metrics"))
     except MissingInput:
         return rows
-    selected = report.summary("forecast").get("selected")
-    model = selected if selected in set(acc.model) else (acc.model.iloc[0] if len(acc) else None)
-    if model is not None:
-        rows.append(("forecast_wape", "Forecast error (WAPE)", acc[acc.model == model].value.mean(), "pct",
-                     f"model {model}, mean over segments"))
+    pick = kpis.headline_accuracy(acc, report.summary("forecast").get("selected"))
+    if pick is not None:
+        model, value, scope = pick
+        rows.append(("forecast_wape", "Forecast error (WAPE)", value, "pct", f"{model}, {scope} (backtest)"))
     return rows
 
 
@@ -89,8 +88,9 @@ def _inventory_kpis(report: StudyReport) -> list[tuple]:
     try:
         cash = kpis.cash_vs_budget(require(report, "inventory", "plan_cash"))
         top = cash.loc[cash.cash_tied_up.idxmax()]
-        rows.append(("peak_cash", "Peak cash tied up", top.cash_tied_up, "money",
-                     f"budget {money(top.budget, report.currency)}; {int(cash.over_budget.sum())} weeks over"))
+        budget = (f"budget {money(top.budget, report.currency)}; {int(cash.over_budget.sum())} weeks over"
+                  if pd.notna(top.budget) else "no cash budget set")
+        rows.append(("peak_cash", "Peak cash tied up", top.cash_tied_up, "money", budget))
     except MissingInput:
         pass
     return rows

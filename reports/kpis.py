@@ -40,6 +40,22 @@ def forecast_accuracy(metrics: pd.DataFrame, metric: str = "wape") -> pd.DataFra
     return df.set_index("model").loc[order].reset_index()
 
 
+def headline_accuracy(acc: pd.DataFrame, selected: object = None) -> tuple[str, float, str] | None:
+    """The WAPE a planner should quote: the ``selected`` model (a name, or the forecast stage's model
+    ``"selected"`` when selection is per segment) on segment ``all``; else the best model on ``all``; else
+    the best model's mean over segments. Returns ``(model, value, scope)`` or None."""
+    if acc.empty:
+        return None
+    every = acc[acc.segment == "all"]
+    name = selected if isinstance(selected, str) else "selected"
+    for frame, scope in ((every[every.model == name], "all series"), (every, "all series")):
+        if len(frame):
+            best = frame.sort_values("value").iloc[0]
+            return str(best.model), float(best.value), scope
+    model = acc.model.iloc[0]
+    return str(model), float(acc[acc.model == model].value.mean()), "mean over segments"
+
+
 def slow_movers(classes: pd.DataFrame) -> pd.DataFrame:
     """SKUs flagged slow-moving or dead stock, most cash tied up first (``stock_value`` in currency)."""
     flagged = classes[classes.slow_mover.astype(bool) | classes.dead_stock.astype(bool)]
@@ -56,11 +72,13 @@ def cash_in_classes(classes: pd.DataFrame) -> pd.DataFrame:
 def planned_service(plan_inventory: pd.DataFrame) -> pd.DataFrame:
     """Service the plan achieves on forecast demand (one row).
 
-    ``fill_rate = 1 − Σ_{s,t} shortfall_{s,t} / Σ_{s,t} demand_{s,t}`` (units) and ``weeks_short`` = share of
-    SKU-weeks with shortfall > 0."""
-    demand, short = plan_inventory.demand.sum(), plan_inventory.shortfall.sum()
-    return pd.DataFrame({"demand_units": [demand], "shortfall_units": [short],
-                         "fill_rate": [1 - short / demand if demand > 0 else np.nan],
+    ``fill_rate = 1 − Σ_{s,t} lost_{s,t} / Σ_{s,t} demand_{s,t}`` (units), with lost = ``lost_sales`` when
+    published, else ``shortfall``; ``weeks_short`` = share of SKU-weeks with shortfall > 0 (below the safety
+    stock target when ``lost_sales`` is published separately)."""
+    demand = plan_inventory.demand.sum()
+    lost = (plan_inventory.lost_sales if "lost_sales" in plan_inventory.columns else plan_inventory.shortfall).sum()
+    return pd.DataFrame({"demand_units": [demand], "lost_units": [lost],
+                         "fill_rate": [1 - lost / demand if demand > 0 else np.nan],
                          "weeks_short": [(plan_inventory.shortfall > 0).mean()]})
 
 
@@ -176,9 +194,12 @@ def coverage_summary(plan_coverage: pd.DataFrame) -> pd.DataFrame:
 
 
 def headcount_plan(plan_headcount: pd.DataFrame) -> pd.DataFrame:
-    """``month, core, temps, flex_hours, heads = core + temps`` sorted by month (month as a Timestamp)."""
-    df = plan_headcount[["month", "core", "temps", "flex_hours"]].copy()
+    """``month, core, temps, flex_hours, heads = core + temps`` (and ``hire_by`` when published) sorted by
+    month (month as a Timestamp)."""
+    df = plan_headcount[[c for c in ("month", "core", "temps", "flex_hours", "hire_by") if c in plan_headcount]].copy()
     df["month"] = pd.to_datetime(df.month.astype(str))
+    if "hire_by" in df.columns:
+        df["hire_by"] = pd.to_datetime(df.hire_by)
     df["heads"] = df.core + df.temps
     return df.sort_values("month", ignore_index=True)
 
@@ -204,6 +225,12 @@ def sim_kpi(sim_kpis: pd.DataFrame, kpi: str) -> float | None:
     return None if rows.empty or pd.isna(rows.value.iloc[0]) else float(rows.value.iloc[0])
 
 
+def base_sweep(sim_sweep: pd.DataFrame) -> pd.DataFrame:
+    """The sweep of the operation as it is: rows of ladder step 0 when the table stacks every rung's sweep
+    (``step`` column), else all rows."""
+    return sim_sweep[sim_sweep.step == sim_sweep.step.min()] if "step" in sim_sweep.columns else sim_sweep
+
+
 def scaling_cliff(sim_sweep: pd.DataFrame, sla: float | None) -> pd.DataFrame:
     """The scaling cliff of a growth sweep (one row), as issue 7 defines it: the first level ℓ (multiplier of
     the reference arrival rate) that fails — the sweep's ``fails`` reason when published, else on-time rate
@@ -213,7 +240,7 @@ def scaling_cliff(sim_sweep: pd.DataFrame, sla: float | None) -> pd.DataFrame:
     level already fails), ``reason``, ``bottleneck`` (the sweep's at the cliff), ``cliff_rate`` (orders/hour, when
     ``rate_per_hour`` is published), ``sla``; no failing level → ``cliff_load`` NaN and ``beyond`` = the
     largest level simulated."""
-    s = sim_sweep.sort_values("level", ignore_index=True)
+    s = base_sweep(sim_sweep).sort_values("level", ignore_index=True)
     if "fails" in s.columns:
         failing = s.fails.notna() & (s.fails.astype(str) != "")
         reasons = s.fails

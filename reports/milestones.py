@@ -75,14 +75,20 @@ def _cliff(level: float) -> str:
     return f"{level:.2f}×" if np.isfinite(level) else "beyond the swept range"
 
 
-def staff_hires(headcount: pd.DataFrame, hiring_lead_weeks: float) -> pd.DataFrame:
-    """Rule 3: one milestone per month whose heads (core + temps) rise over the previous month."""
+def staff_hires(headcount: pd.DataFrame, hiring_lead_weeks: float | None) -> pd.DataFrame:
+    """Rule 3: one milestone per month whose heads (core + temps) rise over the previous month, due on the
+    plan's own ``hire_by`` date when published, else ``hiring_lead_weeks`` before the month starts."""
     h = headcount.sort_values("month", ignore_index=True)
-    heads = h.core + h.temps
-    rise = heads.diff()
-    rows = [_row(m - pd.Timedelta(weeks=hiring_lead_weeks), "staff", f"hire {int(d):,} people for {m:%b %Y}",
-                 f"{int(c):,} core + {int(t):,} temps planned; hiring lead time {hiring_lead_weeks:g} weeks")
-            for m, d, c, t in zip(h.month, rise, h.core, h.temps) if d > 0]
+    rise = (h.core + h.temps).diff()
+    if "hire_by" in h.columns:
+        due, why = h.hire_by, "hire-by date of the headcount plan"
+    elif hiring_lead_weeks is not None:
+        due, why = h.month - pd.Timedelta(weeks=hiring_lead_weeks), f"hiring lead time {hiring_lead_weeks:g} weeks"
+    else:
+        raise ValueError("the headcount plan has no hire_by dates and no hiring lead time was given")
+    rows = [_row(by, "staff", f"hire {int(d):,} people for {m:%b %Y}",
+                 f"{int(c):,} core + {int(t):,} temps planned; {why}")
+            for m, by, d, c, t in zip(h.month, due, rise, h.core, h.temps) if d > 0]
     return _frame(rows)
 
 

@@ -115,7 +115,10 @@ def demand(report: StudyReport) -> Section:
         if acc.empty:
             raise MissingInput("The backtest published no WAPE figures.")
         sel = report.summary("forecast").get("selected")
-        cap = f"Selected model: {sel}." if sel else ""
+        if isinstance(sel, dict):
+            cap = "Selected per segment: " + "; ".join(f"{seg} → {m}" for seg, m in sel.items()) + "."
+        else:
+            cap = f"Selected model: {sel}." if sel else ""
         return [Block("chart", charts.accuracy_heatmap(acc, "wape"), caption=cap)]
 
     return Section("demand", "Demand", guarded(total, top, accuracy))
@@ -133,8 +136,8 @@ def inventory(report: StudyReport) -> Section:
         s = report.summary("inventory")
         svc = kpis.planned_service(require(report, "inventory", "plan_inventory")).iloc[0]
         target = s.get("service_target", get_path(report.scenario, "inventory", "service_level"))
-        cards = [("Planned fill rate", fmt.pct(svc.fill_rate), f"target {fmt.pct(target)}"),
-                 ("SKU-weeks short", fmt.pct(svc.weeks_short), f"{fmt.number(svc.shortfall_units)} units short")]
+        cards = [("Planned fill rate", fmt.pct(svc.fill_rate), f"target {fmt.pct(target)}; on forecast demand"),
+                 ("SKU-weeks below safety stock", fmt.pct(svc.weeks_short), f"{fmt.number(svc.lost_units)} units lost")]
         if s.get("fill_rate") is not None:
             cards.insert(1, ("Achieved fill rate (replay)", fmt.pct(s["fill_rate"]), f"target {fmt.pct(target)}"))
         if s.get("cash_released") is not None:
@@ -148,24 +151,43 @@ def inventory(report: StudyReport) -> Section:
                           title="Stock value by recommended action")
         slow = table(kpis.slow_movers(c), [
             ("sku_id", "SKU", fmt.text), ("abc", "ABC", fmt.text), ("xyz", "XYZ", fmt.text),
-            ("weeks_of_cover", "Weeks of cover", fmt.number), ("stock_value", "Stock value", money),
+            ("weeks_of_cover", "Weeks of cover", fmt.number), ("days_since_sale", "Days since sale", fmt.number),
+            ("stock_value", "Stock value", money),
             ("action", "Action", fmt.text)], n=TOP_N, title="Slow movers and dead stock (most cash first)",
             what="SKUs")
         return [by_action, slow]
 
     def cash():
         cv = kpis.cash_vs_budget(require(report, "inventory", "plan_cash"))
-        over = int(cv.over_budget.sum())
-        cap = f"{over} week(s) over budget." if over else "Cash tied up stays within budget every week."
-        st = kpis.storage_vs_capacity(require(report, "inventory", "plan_cash"))
-        peak = st.loc[st.utilization.idxmax()]
-        over_cap = int((st.utilization > 1).sum())
-        cap2 = (f"Storage peaks at {fmt.pct(peak.utilization)} of capacity in the week of {fmt.date(peak.week_start)}"
-                + (f"; {over_cap} week(s) over capacity." if over_cap else "."))
-        return [Block("chart", charts.cash_chart(cv, cur), caption=cap),
-                Block("chart", charts.storage_chart(st), caption=cap2)]
+        return [Block("chart", charts.cash_chart(cv, cur), caption=cash_caption(cv, cur))]
 
-    return Section("inventory", "Inventory", guarded(service, cash, classes))
+    def storage():
+        st = kpis.storage_vs_capacity(require(report, "inventory", "plan_cash"))
+        return [Block("chart", charts.storage_chart(st), caption=storage_caption(st))]
+
+    return Section("inventory", "Inventory", guarded(service, cash, storage, classes))
+
+
+def cash_caption(cv: pd.DataFrame, currency: str) -> str:
+    """Weeks over budget, or that cash stays within it, or that no budget was set."""
+    peak = cv.loc[cv.cash_tied_up.idxmax()]
+    top = f"Peak {fmt.money(peak.cash_tied_up, currency)} in the week of {fmt.date(peak.week_start)}."
+    if cv.budget.isna().all():
+        return f"{top} No cash budget was set."
+    over = int(cv.over_budget.sum())
+    return f"{top} " + (f"{over} week(s) over budget." if over else "Cash tied up stays within budget every week.")
+
+
+def storage_caption(st: pd.DataFrame) -> str:
+    """The peak storage use against capacity (or that no capacity was set)."""
+    if st.utilization.isna().all():
+        peak = st.loc[st.storage_used_m3.idxmax()]
+        return (f"Storage peaks at {fmt.number(peak.storage_used_m3)} m³ in the week of {fmt.date(peak.week_start)}; "
+                "no storage capacity was set.")
+    peak = st.loc[st.utilization.idxmax()]
+    over = int((st.utilization > 1).sum())
+    return (f"Storage peaks at {fmt.pct(peak.utilization)} of capacity in the week of {fmt.date(peak.week_start)}"
+            + (f"; {over} week(s) over capacity." if over else "."))
 
 
 # ----------------------------------------------------------------------------------------------- pricing
@@ -228,6 +250,17 @@ def workforce(report: StudyReport) -> Section:
     if skipped:
         return skipped
 
+    def roster():
+        s = report.summary("workforce")
+        money = partial(fmt.money, currency=report.currency)
+        cards = [(label, f(s[key]), note_) for key, label, f, note_ in (
+            ("labour_cost", "Roster labour cost", money, f"week of {s.get('roster_week', '–')}"),
+            ("saving_vs_rule", "Saving vs rule roster", fmt.pct, "at equal coverage"),
+            ("shortfall_hours", "Uncovered staff-hours", fmt.number, "penalised shortfall"),
+            ("violations", "Labour-rule violations", fmt.number, "independent validator"),
+            ("gap", "Roster optimality gap", fmt.pct, "certified")) if s.get(key) is not None]
+        return [kpi_cards(cards)] if cards else []
+
     def coverage():
         cov = require(report, "workforce", "plan_coverage")
         summary = table(kpis.coverage_summary(cov), [
@@ -243,7 +276,7 @@ def workforce(report: StudyReport) -> Section:
                f"+ {fmt.number(peak.flex_hours)} flexible hours.")
         return [Block("chart", charts.headcount_chart(h), caption=cap)]
 
-    return Section("workforce", "Workforce", guarded(coverage, headcount))
+    return Section("workforce", "Workforce", guarded(roster, coverage, headcount))
 
 
 # ---------------------------------------------------------------------------------------------- capacity
@@ -270,7 +303,18 @@ def capacity(report: StudyReport) -> Section:
     def curve():
         sweep = require(report, "simulation", "sim_sweep")
         link = weak_link(report)
+        raw = optional(report, "simulation", "sim_ladder")
+        if "step" in sweep.columns and raw is not None:
+            labels = {0: "as is"} | {int(r.step): f"step {int(r.step)}: {r.action}"
+                                     for r in kpis.bottleneck_ladder(raw).itertuples()}
+            sweep = sweep.assign(rung=sweep.step.map(labels).fillna(sweep.step.astype(str)))
+        elif "step" in sweep.columns:
+            sweep = kpis.base_sweep(sweep)
         return [Block("chart", charts.cliff_chart(sweep, link.cliff.sla, link.cliff.cliff_load))]
+
+    def hours():
+        h = kpis.base_case(require(report, "simulation", "sim_bottleneck_hours"))
+        return [Block("chart", charts.bottleneck_hours_chart(h))]
 
     def ladder():
         raw = require(report, "simulation", "sim_ladder")
@@ -278,8 +322,8 @@ def capacity(report: StudyReport) -> Section:
         cap = "" if now is None else (f"Today: cliff at {fmt.ratio(now.cliff_level)}, bottleneck "
                                       f"{fmt.text(now.bottleneck_at_cliff)}.")
         if now is not None and pd.notna(now.get("lambda_max_per_hour")):
-            cap += (f" Capacity bound {fmt.number(now.lambda_max_per_hour)} orders/h at "
-                    f"{fmt.text(now.get('lambda_max_resource'))}.")
+            at = now.get("lambda_max_resource")
+            cap += f" Capacity bound {fmt.number(now.lambda_max_per_hour)} orders/h" + (f" at {at}." if at else ".")
         if lad.empty:
             return [note(f"The ladder has no step beyond today's operation. {cap}".strip())]
         return [table(lad, [
@@ -291,7 +335,7 @@ def capacity(report: StudyReport) -> Section:
             ("lead_time_weeks", "Lead (weeks)", fmt.number)], n=None,
             title="Bottleneck ladder: relieve one, find the next", caption=cap)]
 
-    return Section("capacity", "Capacity", guarded(utilization, weak, curve, ladder))
+    return Section("capacity", "Capacity", guarded(utilization, hours, weak, curve, ladder))
 
 
 # ------------------------------------------------------------------------------------------- milestones
@@ -300,12 +344,10 @@ def _peaks(report: StudyReport) -> pd.DataFrame:
     return milestones.demand_peaks(total, report.summary("simulation").get("reference_weekly_units"))
 
 
-def _hiring_lead(report: StudyReport) -> float:
+def _hiring_lead(report: StudyReport) -> float | None:
     lead = report.summary("workforce").get("hiring_lead_weeks",
                                            get_path(report.scenario, "workforce", "hiring_lead_weeks"))
-    if lead is None:
-        raise MissingInput("No hiring lead time (workforce summary or scenario workforce.hiring_lead_weeks).")
-    return float(lead)
+    return None if lead is None else float(lead)
 
 
 def milestone_plan(report: StudyReport) -> tuple[pd.DataFrame, list[str]]:
@@ -320,7 +362,11 @@ def milestone_plan(report: StudyReport) -> tuple[pd.DataFrame, list[str]]:
 
     def staff_rule():
         h = kpis.headcount_plan(require(report, "workforce", "plan_headcount"))
-        return milestones.staff_hires(h, _hiring_lead(report))
+        lead = _hiring_lead(report)
+        if lead is None and "hire_by" not in h.columns:
+            raise MissingInput("No hiring lead time (headcount plan hire_by, workforce summary or scenario "
+                               "workforce.hiring_lead_weeks), so no hiring milestones.")
+        return milestones.staff_hires(h, lead)
 
     def stock_rule():
         cash = optional(report, "inventory", "plan_cash")

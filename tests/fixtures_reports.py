@@ -35,12 +35,13 @@ def forecast_stage(rng: np.random.Generator, growth: float) -> StageOutput:
             qs = np.maximum(m + z * s, 0.0)
             rows.append({"series_id": sku, "period_start": w, "horizon": h, "mean": m, "model": "ets",
                          **{f"q{q}": v for q, v in zip(Q, qs)}})
-    metrics = [{"model": m, "segment": seg, "metric": met, "value": v}
-               for m, off in (("naive", 0.12), ("ets", 0.0), ("tft", 0.05))
-               for seg, sv in (("fast", 0.18), ("slow", 0.35), ("intermittent", 0.62))
+    metrics = [{"model": m, "segment": seg, "metric": met, "value": v, "n": 100}
+               for m, off in (("naive", 0.12), ("ets", 0.0), ("tft", 0.05), ("selected", -0.01))
+               for seg, sv in (("all", 0.3), ("fast", 0.18), ("slow", 0.35), ("intermittent", 0.62))
                for met, v in (("wape", sv + off), ("coverage80", 0.8 - off))]
     return StageOutput("forecast", {"forecast": pd.DataFrame(rows), "forecast_metrics": pd.DataFrame(metrics)},
-                       {"selected": "ets", "series": len(SKUS)}, seconds=41.2)
+                       {"selected": {"fast": "ensemble(ets+tft)", "intermittent": "tsb", "slow": "ets"},
+                        "series": len(SKUS)}, seconds=41.2)
 
 
 def pricing_stage(rng: np.random.Generator, fc: pd.DataFrame) -> StageOutput:
@@ -72,6 +73,7 @@ def inventory_stage(rng: np.random.Generator, fc: pd.DataFrame, budget: float) -
     d["safety_stock"] = 0.5 * d.demand
     d["projected_on_hand"] = d.demand * rng.uniform(0.8, 2.0, len(d))
     d["shortfall"] = np.where(rng.uniform(size=len(d)) < 0.03, 0.2 * d.demand, 0.0)
+    d["lost_sales"] = 0.25 * d.shortfall
     orders = d[d.week_start.dt.isocalendar().week % 2 == 0][["sku_id", "week_start"]].copy()
     orders["order_units"] = np.ceil(rng.uniform(50, 400, len(orders)) / 12) * 12
     orders["cases"] = orders.order_units / 12
@@ -109,9 +111,11 @@ def workforce_stage(rng: np.random.Generator, growth: float) -> StageOutput:
     head = pd.DataFrame({"month": months, "core": int(40 * growth),
                          "flex_hours": np.round(600 * growth * (season - 0.9)),
                          "temps": np.round(30 * growth * (season - 1.0)).astype(int)})
+    head["hire_by"] = (head.month - pd.Timedelta(weeks=6)).dt.date
+    head["month"] = head.month.dt.strftime("%Y-%m")
     return StageOutput("workforce", {"plan_coverage": pd.DataFrame(rows), "plan_headcount": head},
-                       {"labour_cost": 412_000.0 * growth, "saving_vs_template": 0.087,
-                        "hiring_lead_weeks": 6}, seconds=20.0)
+                       {"labour_cost": 41_200.0 * growth, "saving_vs_rule": 0.087, "shortfall_hours": 257.0,
+                        "violations": 0, "gap": 0.012, "roster_week": "2027-11-29"}, seconds=20.0)
 
 
 def simulation_stage(growth: float) -> StageOutput:
@@ -130,6 +134,7 @@ def simulation_stage(growth: float) -> StageOutput:
                              "mean_wait_min": [1.2, 0.8, 4.5, 17.3, 9.8], "mean_queue_len": [0.4, 0.2, 3.1, 9.2, 4.4],
                              "throughput_per_hour": 400.0 * growth})
     stations["is_bottleneck"] = stations.station == weak
+    base_sweep = sweep.copy()
     order = ["pack", "dispatch", "pick"] if growth < 1.5 else ["dispatch", "pack", "pick"]
     cost = {"pack": 48_000.0, "dispatch": 120_000.0, "pick": 150_000.0}
     added = {"pack": 2, "dispatch": 1, "pick": 4}
@@ -141,13 +146,17 @@ def simulation_stage(growth: float) -> StageOutput:
                            "lambda_max_per_hour": [c * 400 * growth * 1.1 for c in cliffs], "cliff_level": cliffs,
                            "bottleneck_at_cliff": [*order, "receive"]})
     ladder["cumulative_cost"] = ladder.step_cost.cumsum()
+    after = [base_sweep.assign(step=k, level=base_sweep.level * cliffs[k] / cliffs[0]) for k in (1, 2, 3)]
+    sweep = pd.concat([sweep.assign(step=0), *after], ignore_index=True)
+    hours = pd.DataFrame({"case": "base", "hour": range(24),
+                          "momentary_bottleneck": [None] * 6 + ["pick"] * 4 + [weak] * 10 + ["dispatch"] * 2 + [None] * 2})
     kpis = pd.DataFrame({"case": "base", "kpi": ["on_time_rate", "cycle_time_min", "cycle_time_p95_min",
                                                  "throughput_per_hour"],
                          "value": [float(on_time[1]), 62.0, 140.0, 410.0 * growth],
                          "ci95_lo": [float(on_time[1]) - 0.01, 58.0, 131.0, 398.0 * growth],
                          "ci95_hi": [float(on_time[1]) + 0.01, 66.0, 149.0, 422.0 * growth]})
     return StageOutput("simulation", {"sim_kpis": kpis, "sim_stations": stations, "sim_sweep": sweep,
-                                      "sim_ladder": ladder},
+                                      "sim_ladder": ladder, "sim_bottleneck_hours": hours},
                        {"bottleneck": weak, "on_time_target": 0.95, "lambda_max_per_hour": 655.0 / growth,
                         "lambda_max_resource": weak}, seconds=48.0)
 

@@ -28,11 +28,22 @@ def test_forecast_total_sums_mean_and_quantiles_per_week():
     assert kpis.top_series(fc, 1).series_id.astype(str).unique().tolist() == ["b"]
 
 
-def test_planned_service_is_one_minus_shortfall_over_demand():
+def test_planned_service_is_one_minus_lost_units_over_demand():
     inv = pd.DataFrame({"demand": [10.0, 10.0, 20.0, 0.0], "shortfall": [0.0, 2.0, 2.0, 0.0]})
     row = kpis.planned_service(inv).iloc[0]
     assert row.fill_rate == pytest.approx(1 - 4 / 40)
     assert row.weeks_short == pytest.approx(0.5)
+    lost = kpis.planned_service(inv.assign(lost_sales=[0.0, 1.0, 0.0, 0.0])).iloc[0]  # shortfall = below safety
+    assert lost.fill_rate == pytest.approx(1 - 1 / 40) and lost.weeks_short == pytest.approx(0.5)
+
+
+def test_headline_accuracy_prefers_the_selected_mix_on_all_series():
+    acc = pd.DataFrame({"model": ["ets", "ets", "selected", "tsb"], "segment": ["all", "fast", "all", "slow"],
+                        "value": [0.30, 0.20, 0.27, 0.50]})
+    assert kpis.headline_accuracy(acc, {"fast": "ets"}) == ("selected", 0.27, "all series")
+    assert kpis.headline_accuracy(acc, "ets") == ("ets", 0.30, "all series")
+    no_all = acc[acc.segment != "all"]
+    assert kpis.headline_accuracy(no_all, None) == ("ets", 0.20, "mean over segments")
 
 
 def test_scaling_cliff_is_the_first_failing_level():
@@ -157,6 +168,10 @@ def test_capacity_steps_take_the_ladder_until_the_peak_fits():
 def test_staff_stock_and_cash_rules():
     months = pd.date_range("2027-08-01", periods=4, freq="MS")
     head = pd.DataFrame({"month": months, "core": 40, "temps": [0, 4, 18, 15], "flex_hours": 0})
+    own = milestones.staff_hires(head.assign(hire_by=months - pd.Timedelta(days=10)), hiring_lead_weeks=None)
+    assert own.deadline.tolist() == [pd.Timestamp("2027-08-22"), pd.Timestamp("2027-09-21")]
+    with pytest.raises(ValueError, match="hire_by"):
+        milestones.staff_hires(head, hiring_lead_weeks=None)
     hires = milestones.staff_hires(head, hiring_lead_weeks=6)
     assert hires.deadline.tolist() == [pd.Timestamp("2027-07-21"), pd.Timestamp("2027-08-20")]  # month − 42 days
     assert hires.milestone.tolist() == ["hire 4 people for Sep 2027", "hire 14 people for Oct 2027"]

@@ -34,7 +34,7 @@ def rendered(baseline, tmp_path_factory):
 def key_numbers(report) -> dict[str, str]:
     """Figures computed here from the fixture tables, formatted as a planner reads them."""
     fc = report.stages["forecast"].tables["forecast"]
-    sweep = report.stages["simulation"].tables["sim_sweep"].sort_values("level")
+    sweep = report.stages["simulation"].tables["sim_sweep"].query("step == 0").sort_values("level")
     cliff = sweep.level[sweep.on_time_rate < 0.95].min()
     slow = report.stages["inventory"].tables["inventory_classes"]
     slow_value = slow.loc[slow.slow_mover | slow.dead_stock, "stock_value"].sum()
@@ -49,6 +49,10 @@ def test_html_has_every_section_and_key_numbers(rendered, baseline):
     for name, value in key_numbers(baseline).items():
         assert value in html, (name, value)
     assert "The structural weak link is pack" in html
+    assert "Selected per segment: fast → ensemble(ets+tft); intermittent → tsb; slow → ets." in html
+    assert "Saving vs rule roster" in html and "8.7%" in html  # the workforce stage's summary
+    assert "Which resource constrains the flow, by hour of day" in html
+    assert '"rung":"step 1: +2 pack"' in html  # the cliff curve after each ladder step
 
 
 def test_html_is_self_contained(rendered):
