@@ -70,6 +70,7 @@ def test_plan_command_writes_the_plan(demo_store):
     assert set(classes["abc"]) <= {"A", "B", "C"} and len(classes) == 20
     ev = summary["evaluation"]
     assert 0 < ev["as_planned"]["fill_rate"] <= 1
+    assert summary["fill_rate_calibrated"] == pytest.approx(0.95, abs=0.01)   # policy shift tuned on samples
 
 
 def test_stage_uses_planned_prices(demo_store):
