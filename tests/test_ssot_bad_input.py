@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pytest

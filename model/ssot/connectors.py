@@ -143,7 +143,8 @@ def _csv_header(path: Path, head: bytes, opts: CsvOptions) -> tuple[str, ...]:
     """Column names from the header line (read by Python's csv module with the declared dialect)."""
     try:
         if opts.encoding == "utf-16":  # bytes cannot be split into lines before decoding
-            text = "\n".join(codecs.getincrementaldecoder("utf-16")().decode(head).splitlines()[opts.skip:opts.skip + 1])
+            lines = codecs.getincrementaldecoder("utf-16")().decode(head).splitlines()
+            text = "\n".join(lines[opts.skip:opts.skip + 1])
         else:
             encoding = {"utf-8": "utf-8-sig"}.get(opts.encoding, opts.encoding)
             text = b"".join(head.splitlines(keepends=True)[opts.skip:opts.skip + 1]).decode(encoding)
@@ -181,7 +182,8 @@ def _describe(con: duckdb.DuckDBPyConnection, path: Path, sql: str, fmt: str) ->
 
 def _jsonl_source(con, path: Path, compression: str) -> Source:
     # every line is sampled so that a key first seen late is an extra column, not silently dropped
-    probe = f"read_json({quote_str(str(path))}, format='newline_delimited', compression='{compression}', sample_size=-1)"
+    probe = (f"read_json({quote_str(str(path))}, format='newline_delimited', compression='{compression}', "
+             f"sample_size=-1)")
     names = tuple(n for n, _ in _describe(con, path, probe, "JSON lines"))
     cols = ", ".join(f"{quote_str(n)}: 'VARCHAR'" for n in names)
     sql = (f"read_json({quote_str(str(path))}, format='newline_delimited', records=true, "

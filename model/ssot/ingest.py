@@ -118,7 +118,8 @@ def _upsert(con, kind: str, has_dups: bool) -> int:
     t = schema_table(kind)
     cols = ", ".join(quote_ident(c) for c in t.column_names)
     order = " ORDER BY " + ", ".join(quote_ident(k) for k in t.key)
-    valid = f"SELECT {cols} FROM {STAGE} WHERE _ok" + (f" AND _row NOT IN (SELECT _row FROM {DUPS})" if has_dups else "")
+    valid = f"SELECT {cols} FROM {STAGE} WHERE _ok"
+    valid += f" AND _row NOT IN (SELECT _row FROM {DUPS})" if has_dups else ""
     if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {kind} LIMIT 1)").fetchone()[0] == 0:
         return con.execute(f"INSERT INTO {kind} ({cols}) {valid}{order}").fetchone()[0]
     key = " AND ".join(f"x.{quote_ident(k)} = v.{quote_ident(k)}" for k in t.key)

@@ -116,7 +116,8 @@ def _csv_options(raw: Any, where: str) -> CsvOptions:
     opts = _need_dict(raw, f"{where}: csv")
     unknown = sorted(set(opts) - CSV_KEYS)
     if unknown:
-        raise IngestError(f"{where}: csv: unknown option(s) {', '.join(unknown)}; allowed: {', '.join(sorted(CSV_KEYS))}")
+        raise IngestError(f"{where}: csv: unknown option(s) {', '.join(unknown)}; "
+                          f"allowed: {', '.join(sorted(CSV_KEYS))}")
     enc = str(opts.get("encoding", "utf-8")).lower()
     if enc not in ENCODINGS:
         raise IngestError(f"{where}: csv.encoding {enc!r} not supported; use one of {', '.join(sorted(ENCODINGS))}")
@@ -151,7 +152,8 @@ def parse_mapping(raw: Any, kind: str, origin: str) -> Mapping:
     doc = _need_dict(raw, origin)
     unknown = sorted(set(doc) - MAPPING_KEYS)
     if unknown:
-        raise IngestError(f"{origin}: unknown mapping key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(MAPPING_KEYS))}")
+        raise IngestError(f"{origin}: unknown mapping key(s) {', '.join(unknown)}; "
+                          f"allowed: {', '.join(sorted(MAPPING_KEYS))}")
     if doc.get("kind") not in (None, kind):
         raise IngestError(f"{origin}: mapping is for kind {doc['kind']!r} but the file is ingested as {kind!r}")
     fmt = _format(doc.get("format"), origin)
@@ -268,7 +270,8 @@ def load_manifest(path: str | Path, root: str | Path | None = None) -> Manifest:
     doc = _need_dict(read_yaml(path, "sources manifest"), str(path))
     unknown = sorted(set(doc) - {"name", "files", "views", "description", "root"})
     if unknown:
-        raise IngestError(f"{path}: unknown manifest key(s) {', '.join(unknown)}; allowed: name, root, files, views, description")
+        raise IngestError(f"{path}: unknown manifest key(s) {', '.join(unknown)}; "
+                          f"allowed: name, root, files, views, description")
     files = doc.get("files")
     if not isinstance(files, list) or not files:
         raise IngestError(f"{path}: 'files' must be a non-empty list of {{path|sql, kind, mapping}}")
