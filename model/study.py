@@ -152,13 +152,16 @@ def _run_stage(name: str, con, ctx: StageContext) -> StageResult:
     except ImportError as e:
         raise StageFailed(name, f"stage module missing: {e}") from e
     t0 = time.perf_counter()
+    cur = con.cursor()  # the stage's own handle: a result it leaves unfetched cannot block the study's writes
     try:
-        res = mod.run(con, ctx)
+        res = mod.run(cur, ctx)
     except StageFailed:
         raise
     except Exception as e:  # the study must say which stage failed and why
         tb = traceback.format_exc(limit=-3)
         raise StageFailed(name, f"{type(e).__name__}: {e}\n{tb}") from e
+    finally:
+        cur.close()
     res.seconds = time.perf_counter() - t0
     return res
 
