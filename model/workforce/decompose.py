@@ -37,6 +37,8 @@ from model.workforce.roster import RosterData, _skill_groups, add_coverage, add_
 from model.workforce.validate import coverage_table, roster_objective
 from solvers import InfeasibleModelError, SolveOptions, SolveResult, solve_or_explain
 
+MIN_CHUNK_S = 3.0   # wall-clock seconds every chunk program gets at least
+
 
 def add_staffing_variables(m, data: RosterData) -> None:
     """n[g,d,t] ∈ ℤ≥0, y[d,t,r] ∈ ℤ≥0, under/over ≥ 0, h[e,p], s[e,p] ≥ 0."""
@@ -172,30 +174,34 @@ class DecomposedResult:
 
 
 def _phase1(data: RosterData, options: SolveOptions):
-    """Solve the staffing relaxation's LP; return the result, the groups' members, the templates in the
-    LP's support per day and each group's hourly coverage target per role."""
+    """Solve the staffing relaxation's LP; return the result, the groups' members, per group the template
+    sets to try (its own LP support per day, all groups' support, all templates) and each group's hourly
+    coverage target per role."""
     m = build_staffing_model(data)
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
     r1 = solve_or_explain(m, options)
     if r1.status.value != "optimal":
         raise RuntimeError(f"staffing relaxation ended {r1.status.value}; raise the time limit")
-    used = {d: {t for t in m.T if sum(pyo.value(m.n[g, d, t]) for g in m.G) > 1e-6} for d in m.D}
+    support = [{d: {t for t in m.T if pyo.value(m.n[g, d, t]) > 1e-6} for d in m.D} for g in m.G]
+    union = {d: set().union(*(sup[d] for sup in support)) for d in m.D}
     targets = [dict() for _ in m.G]
     for g, r, d, t in m.z:
         z = pyo.value(m.z[g, r, d, t])
         if z > 1e-9:
             for k, a in data.covers[d, t]:
                 targets[g][r, k] = targets[g].get((r, k), 0.0) + a * z
-    return r1, list(m.groups.values()), used, targets
+    return r1, list(m.groups.values()), [[sup, union, None] for sup in support], targets
 
 
-def _assign_group(data: RosterData, members: list[int], target: dict, used: dict, options: SolveOptions):
-    """Solve one group on the templates in the LP's support; if the employees' contract hours cannot
-    be met with those, on all templates."""
-    try:
-        return solve_roster(group_assignment_data(data, members, target, used), options)
-    except InfeasibleModelError:
-        return solve_roster(group_assignment_data(data, members, target, None), options)
+def _assign_group(data: RosterData, members: list[int], target: dict, supports: list, options: SolveOptions):
+    """Solve one chunk on the first template set (see ``_phase1``) with which its employees' contract
+    hours can be met."""
+    for i, days in enumerate(supports):
+        try:
+            return solve_roster(group_assignment_data(data, members, target, days), options)
+        except InfeasibleModelError:
+            if i == len(supports) - 1:
+                raise
 
 
 def _scheduled(roster: pd.DataFrame, data: RosterData) -> dict:
@@ -203,28 +209,54 @@ def _scheduled(roster: pd.DataFrame, data: RosterData) -> dict:
     return dict(zip(zip(cov["role"], cov["key"]), cov["scheduled"]))
 
 
-def solve_roster_decomposed(data: RosterData, options: SolveOptions) -> DecomposedResult:
-    """Phase 1 (LP bound), one assignment program per skill group, then the role choice.
+def _chunks(data: RosterData, members: list, targets: list, chunk_size: int) -> list[tuple[int, list, dict]]:
+    """(group, employees, share of the group's target) per chunk of at most ``chunk_size`` employees; groups
+    ordered from the fewest skills to the most, larger groups first."""
+    def n_skills(g):
+        return len({r for e in members[g] for r in data.employees[e].skills})
+    out = []
+    for g in sorted(range(len(members)), key=lambda g: (n_skills(g), -len(members[g]))):
+        parts = -(-len(members[g]) // chunk_size)
+        for c in range(parts):
+            mem = members[g][c::parts]
+            out.append((g, mem, {k: v * len(mem) / len(members[g]) for k, v in targets[g].items()}))
+    return out
 
-    Groups are solved from the fewest skills to the most; each asks for its own target plus what the
-    groups before it fell short of (or minus what they over-delivered) on the roles it can work, so
-    multi-skilled groups fill the gaps the specialists leave."""
+
+def _assign_chunk(data, mem, want, supports, options) -> list:
+    """Roster results for one chunk; a chunk whose program finds no roster in time is split in two, each
+    half with the same time (a late roster beats none: the overall limit may then be exceeded)."""
+    try:
+        return [_assign_group(data, mem, want, supports, options)]
+    except RuntimeError:
+        if len(mem) == 1:
+            raise
+        return [r for part in (mem[::2], mem[1::2]) for r in
+                _assign_chunk(data, part, {k: v / 2 for k, v in want.items()}, supports, options)]
+
+
+def solve_roster_decomposed(data: RosterData, options: SolveOptions, chunk_size: int = 8) -> DecomposedResult:
+    """Phase 1 (LP bound), assignment programs per chunk of a skill group, then the role choice.
+
+    Chunks are solved in turn (specialists first); each asks for its share of its group's target plus
+    what the chunks before it fell short of (or minus what they over-delivered) on the roles it can
+    work, so later and multi-skilled chunks fill the gaps."""
     t0 = time.perf_counter()
-    r1, members, used, targets = _phase1(data, options)
-    order = sorted(range(len(members)), key=lambda g: (len({r for e in members[g] for r in data.employees[e].skills}),
-                                                       -len(members[g])))
+    r1, members, supports, targets = _phase1(data, options)
+    chunks = _chunks(data, members, targets, chunk_size)
     parts, solves, carry = [], [r1], {}
-    for i, g in enumerate(order):
+    for i, (g, mem, target) in enumerate(chunks):
         left = 0.85 * options.time_limit_s - (time.perf_counter() - t0)
-        share = max(left * len(members[g]) / sum(len(members[h]) for h in order[i:]), 1.0)
-        want = {k: max(targets[g].get(k, 0.0) + carry.get(k, 0.0), 0.0) for k in set(targets[g]) | set(carry)}
-        res = _assign_group(data, members[g], want, used, dataclasses.replace(options, time_limit_s=share))
-        got = _scheduled(res.roster, data)
-        roles = {r for e in members[g] for r in data.employees[e].skills}
-        carry = {k: (want[k] - got.get(k, 0.0)) if k[0] in roles else v
-                 for k, v in {**carry, **want}.items()}
-        solves.append(res.solve)
-        parts.append(res.roster)
+        share = max(left * len(mem) / sum(len(m) for _, m, _ in chunks[i:]), MIN_CHUNK_S)
+        roles = {r for e in mem for r in data.employees[e].skills}
+        want = {k: max(target.get(k, 0.0) + carry.get(k, 0.0), 0.0) for k in set(target) | set(carry)
+                if k[0] in roles}
+        for res in _assign_chunk(data, mem, want, supports[g], dataclasses.replace(options, time_limit_s=share)):
+            solves.append(res.solve)
+            parts.append(res.roster)
+            got = _scheduled(res.roster, data)
+            want = {k: v - got.get(k, 0.0) for k, v in want.items()}
+        carry = {**carry, **want}
     shifts = pd.concat(parts, ignore_index=True).sort_values(["employee_id", "day"], ignore_index=True)
     left = max(options.time_limit_s - (time.perf_counter() - t0), 5.0)
     roster, r3 = choose_roles(data, shifts, dataclasses.replace(options, time_limit_s=left))
