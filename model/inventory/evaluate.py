@@ -46,11 +46,12 @@ class ReplayResult:
     turns: float
     cash_by_week: np.ndarray       # (T,) mean over paths of stock at cost after receipts
     fill_by_sku: np.ndarray        # (n,)
+    orders_per_week: float         # purchase order lines per week, mean over paths
 
     def as_dict(self) -> dict:
         return {"fill_rate": self.fill_rate, "cycle_service": self.cycle_service,
                 "avg_stock_value": self.avg_stock_value, "turns": self.turns,
-                "max_cash_tied_up": float(self.cash_by_week.max())}
+                "max_cash_tied_up": float(self.cash_by_week.max()), "orders_per_week": self.orders_per_week}
 
 
 def replay(items: ReplayItems, demand: np.ndarray, up_to: np.ndarray, trigger: np.ndarray,
@@ -63,7 +64,7 @@ def replay(items: ReplayItems, demand: np.ndarray, up_to: np.ndarray, trigger: n
     served_sum = np.zeros((m, n))
     stock_val = np.zeros(t_len)
     cash = np.zeros(t_len)
-    no_loss = 0.0
+    no_loss, orders = 0.0, 0.0
     cols = np.arange(n)
     transit = np.zeros((m, n))
     for t in range(t_len):
@@ -74,6 +75,7 @@ def replay(items: ReplayItems, demand: np.ndarray, up_to: np.ndarray, trigger: n
         qty = np.ceil(need / items.case - 1e-9) * items.case
         qty = np.where(qty > 0, np.maximum(qty, np.ceil(items.moq / items.case) * items.case), 0.0)
         qty = np.where(forced[:, t] | (ip < trigger[:, t]), qty, 0.0)
+        orders += (qty > 0).sum() / m
         pipe[:, cols, t + lead] += np.where(lead > 0, qty, 0.0)
         transit += np.where(lead > 0, qty, 0.0)
         on_hand += np.where(lead == 0, qty, 0.0)
@@ -89,7 +91,8 @@ def replay(items: ReplayItems, demand: np.ndarray, up_to: np.ndarray, trigger: n
     return ReplayResult(
         fill_rate=float(served_sum.sum() / max(demand.sum(), 1e-12)), cycle_service=no_loss / t_len,
         avg_stock_value=avg_val, turns=cogs_year / avg_val if avg_val > 0 else float("inf"), cash_by_week=cash,
-        fill_by_sku=np.where(total > 0, served_sum.sum(axis=0) / np.maximum(total, 1e-12), 1.0))
+        fill_by_sku=np.where(total > 0, served_sum.sum(axis=0) / np.maximum(total, 1e-12), 1.0),
+        orders_per_week=orders / t_len)
 
 
 def plan_policy(receipts: np.ndarray, position: np.ndarray, scheduled: np.ndarray, lead: np.ndarray,

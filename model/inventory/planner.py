@@ -186,37 +186,30 @@ def inventory_plan(con, cfg: InventoryConfig, forecast: pd.DataFrame, *, horizon
                    progress=lambda msg: None) -> InventoryOutcome:
     """Reorder points, replenishment program, classification and replay for every SKU with a forecast;
     stock is the latest snapshot on or before ``as_of`` (default: the latest)."""
-    items = sku_inputs(con, as_of)
-    fc = adjust_to_prices(forecast[forecast["horizon"] <= horizon], plan_prices)
-    fc = fc.assign(series_id=fc["series_id"].astype(str))
-    items = items[items["sku_id"].isin(set(fc["series_id"]))].sort_values("sku_id").reset_index(drop=True)
-    if items.empty:
-        raise ValueError("inventory: no SKU of the SSOT's sku table has a forecast (series_id = sku_id)")
-    fc = fc[fc["series_id"].isin(set(items["sku_id"]))].sort_values(["series_id", "horizon"])
-    weekly = fc.groupby("series_id")["mean"].mean().loc[items["sku_id"]].to_numpy(float)
-    q = order_quantity(items, weekly, cfg)
+    items, fc = _planning_scope(sku_inputs(con, as_of), forecast, horizon, plan_prices)
     progress(f"inventory: reorder points for {len(items)} SKUs ({cfg.service_type} {cfg.service_level:.0%})")
+    weekly = fc.groupby("series_id")["mean"].mean().loc[items["sku_id"]].to_numpy(float)
     rp = reorder_points(fc, items.rename(columns={"sku_id": "series_id"}), service_level=cfg.service_level,
-                        service_type=cfg.service_type, order_qty=pd.Series(q, index=items["sku_id"]),
+                        service_type=cfg.service_type,
+                        order_qty=pd.Series(order_quantity(items, weekly, cfg), index=items["sku_id"]),
                         n_samples=max(cfg.evaluation_samples, 500), seed=seed)
     data = program_input(items, fc, rp["safety_stock"].to_numpy(float), cfg,
                          capacities(con, cfg, items, fc["horizon"].nunique()))
-    params = ReplenishmentParams(max_states=cfg.max_states, max_cover_weeks=cfg.max_cover_weeks,
-                                 time_limit_s=cfg.time_limit_s, target_gap=cfg.target_gap,
-                                 max_iterations=cfg.max_iterations, workers=cfg.workers or workers)
-    res = solve_replenishment(data, params, progress)
-    tables = plan_tables(res)
-    today = pd.to_datetime(fc["period_start"]).min().date() - dt.timedelta(days=1)
-    classes = classify(items, items[["sku_id", "on_hand"]], derived.demand_history(con, "W", "sku"), fc, today,
-                       abc_shares=cfg.abc_shares, xyz_cv=cfg.xyz_cv, slow_cover_weeks=cfg.slow_mover_cover_weeks,
-                       dead_days=cfg.dead_stock_days)
+    res = solve_replenishment(data, ReplenishmentParams(
+        max_states=cfg.max_states, max_cover_weeks=cfg.max_cover_weeks, time_limit_s=cfg.time_limit_s,
+        target_gap=cfg.target_gap, max_iterations=cfg.max_iterations, workers=cfg.workers or workers), progress)
     fc_q = fc[list(QCOLS)].to_numpy(float).reshape(len(items), -1, len(QCOLS))
     evaluation = evaluate_plan(res, rp, cfg.service_level, sample_paths(fc_q, cfg.evaluation_samples, seed + 1))
     shift = evaluation["plan_tuned"]["k"] * rp["protection_sd"]
     rp = rp.assign(policy_shift=shift, reorder_point_policy=np.maximum(rp["reorder_point"] + shift, 0.0))
-    tables.update({"inventory_classes": classes, "reorder_points": rp, "inventory_cash_by_class": cash_by_class(classes)})
-    summary = {**{k: v for k, v in res.summary().items()}, "service_type": cfg.service_type,
-               "service_target": cfg.service_level, "fill_rate": evaluation["as_planned"]["fill_rate"],
+    today = pd.to_datetime(fc["period_start"]).min().date() - dt.timedelta(days=1)
+    classes = classify(items, items[["sku_id", "on_hand"]], derived.demand_history(con, "W", "sku"), fc, today,
+                       abc_shares=cfg.abc_shares, xyz_cv=cfg.xyz_cv, slow_cover_weeks=cfg.slow_mover_cover_weeks,
+                       dead_days=cfg.dead_stock_days)
+    tables = {**plan_tables(res), "inventory_classes": classes, "reorder_points": rp,
+              "inventory_cash_by_class": cash_by_class(classes)}
+    summary = {**res.summary(), "service_type": cfg.service_type, "service_target": cfg.service_level,
+               "fill_rate": evaluation["as_planned"]["fill_rate"],
                "fill_rate_calibrated": evaluation["plan_tuned"]["fill_rate"],
                "cash_released": evaluation["cash_released"], "evaluation": evaluation,
                "stock_value_now": float((items["on_hand"] * items["unit_cost"]).sum()),
@@ -224,3 +217,14 @@ def inventory_plan(con, cfg: InventoryConfig, forecast: pd.DataFrame, *, horizon
     solve = {**res.summary(), "solver": "dp+lagrangian+highs", "n_vars": int(res.prepared.n * len(data.weeks)),
              "message": f"{len(res.solves)} price-master LPs"}
     return InventoryOutcome(tables, json_safe(summary), [json_safe(solve)], res, rp)
+
+
+def _planning_scope(items: pd.DataFrame, forecast: pd.DataFrame, horizon: int,
+                    plan_prices: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SKUs of the master that have a forecast, and their forecast up to ``horizon`` adjusted to prices."""
+    fc = adjust_to_prices(forecast[forecast["horizon"] <= horizon], plan_prices)
+    fc = fc.assign(series_id=fc["series_id"].astype(str))
+    items = items[items["sku_id"].isin(set(fc["series_id"]))].sort_values("sku_id").reset_index(drop=True)
+    if items.empty:
+        raise ValueError("inventory: no SKU of the SSOT's sku table has a forecast (series_id = sku_id)")
+    return items, fc[fc["series_id"].isin(set(items["sku_id"]))].sort_values(["series_id", "horizon"])
