@@ -239,3 +239,13 @@ def test_json_key_first_seen_late_is_an_extra_column(dims, tmp_path):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(IngestError, match="colour map to nothing"):
         ingest_file(dims, path, "sku")
+
+
+def test_every_column_problem_is_named_at_once(dims, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("order_id,line_no,sku_id,location_id,qty,colour\no1,0,A,S1,1,red\n")
+    with pytest.raises(IngestError) as err:
+        ingest_file(dims, path, "sales", {"columns": {"units": "quantity"}})
+    msg = str(err.value)
+    assert "renames units <- 'quantity'" in msg and "missing required column(s) ts" in msg
+    assert "column(s) qty, colour map to nothing" in msg and "(file columns: order_id, line_no" in msg

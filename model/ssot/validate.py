@@ -61,28 +61,30 @@ def _literal(value) -> str:
 
 
 def _check_sources(table: Table, mapping: Mapping, source_cols: tuple[str, ...], label: str) -> None:
+    """Refuse the file when its columns do not fit the table and mapping; names every problem at once."""
+    problems = []
     reserved = [s for s in source_cols if s in ("_row", "__record") or s.startswith(TEXT_PREFIX)]
     if reserved:
-        raise IngestError(f"{label}: column name(s) {', '.join(reserved)} are reserved by ingest (_row, __record, "
-                          f"{TEXT_PREFIX}*); rename them in the export")
+        problems.append(f"column name(s) {', '.join(reserved)} are reserved by ingest (_row, __record, "
+                        f"{TEXT_PREFIX}*); rename them in the export")
     missing_src = {c: s for c, s in mapping.columns.items() if s not in source_cols}
     if missing_src:
         pairs = ", ".join(f"{c} <- {s!r}" for c, s in missing_src.items())
-        raise IngestError(f"{label}: mapping {mapping.origin} renames {pairs}, but the file has no such column "
-                          f"(columns: {', '.join(source_cols)})")
+        problems.append(f"mapping {mapping.origin} renames {pairs}, but the file has no such column")
     provided = set(mapping.columns) | set(mapping.derive) | set(mapping.constants) | (
         set(source_cols) & set(table.column_names))
     required = [c.name for c in table.columns if (c.required or c.name in table.key) and c.name not in provided]
     if required:
-        raise IngestError(f"{label}: missing required column(s) {', '.join(required)} for {table.name!r}: expected "
-                          f"source column(s) with these names or a mapping entry (file columns: "
-                          f"{', '.join(source_cols)})")
+        problems.append(f"missing required column(s) {', '.join(required)} for {table.name!r}: expected source "
+                        f"column(s) with these names or a mapping entry")
     identity = {s for s in source_cols if s in table.column_names and not mapping.source_of(s)}
     used = set(mapping.columns.values()) | _derive_refs(mapping, source_cols) | identity
     extra = [s for s in source_cols if s not in used]
     if extra and mapping.extra_columns == "error":
-        raise IngestError(f"{label}: column(s) {', '.join(extra)} map to nothing in {table.name!r}; map them in the "
-                          f"mapping, or set 'extra_columns: ignore' to drop them")
+        problems.append(f"column(s) {', '.join(extra)} map to nothing in {table.name!r}; map them in the mapping, "
+                        f"or set 'extra_columns: ignore' to drop them")
+    if problems:
+        raise IngestError(f"{label}: " + "; ".join(problems) + f" (file columns: {', '.join(source_cols)})")
 
 
 def _fails(col: str, typ: str) -> str:
