@@ -297,3 +297,15 @@ def test_row_numbers_follow_the_file_for_multi_row_group_parquet_and_jsonl(dims,
         rows = [x[0] for x in dims.execute("SELECT row_number FROM quarantine WHERE batch_id = ? ORDER BY 1",
                                           [r.batch_id]).fetchall()]
         assert rows == sorted(i + 1 for i in bad)
+
+
+def test_bom_crlf_and_quoted_fields(store, tmp_path):
+    """Excel-style export: UTF-8 BOM, CRLF line ends, ';' delimiter, a quoted name holding ';', quotes and a
+    line break. Row numbers count data rows, not physical lines."""
+    text = '\ufeffsku_id;name\r\nA;"big; ""bold""\r\napple"\r\nB;banana\r\n;nameless\r\n'
+    f = tmp_path / "sku.csv"
+    f.write_bytes(text.encode("utf-8"))
+    r = ingest_file(store, f, "sku", {"csv": {"delimiter": ";"}})
+    assert (r.rows_read, r.accepted, r.quarantined) == (3, 2, 1)
+    assert store.execute("SELECT name FROM sku WHERE sku_id = 'A'").fetchone()[0] == 'big; "bold"\r\napple'
+    assert store.execute("SELECT row_number, reason FROM quarantine").fetchone() == (3, "missing: sku_id is required")
