@@ -25,7 +25,7 @@ def _undot(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=lambda c: c.replace(".", "_"))
 
 
-MONTHS = alt.Axis(format="%b", tickCount=12, labelAngle=0)
+MONTHS = alt.Axis(format="%b", tickCount={"interval": "month", "step": 1}, labelAngle=0)
 
 
 def fan_chart(total: pd.DataFrame, title: str, y_title: str = "units per week") -> alt.TopLevelMixin:
@@ -121,15 +121,16 @@ def coverage_heatmap(cov: pd.DataFrame) -> alt.TopLevelMixin:
     < 80%, 80–90%, 90–98%, ≥ 98%."""
     enc = {"x": alt.X("hour:O", title="hour of day", axis=alt.Axis(labelAngle=0, grid=False)),
            "y": alt.Y("role:N", title=None, axis=alt.Axis(grid=False))}
-    rect = alt.Chart(cov).mark_rect(stroke="white").encode(
+    tips = ["role", "hour", alt.Tooltip("required:Q", title="required staff-hours"),
+            alt.Tooltip("scheduled:Q", title="scheduled staff-hours"), "shortfall:Q"]
+    rect = alt.Chart(cov[cov.required > 0]).mark_rect(stroke="white").encode(
         **enc, color=alt.Color("coverage:Q", title="coverage", scale=alt.Scale(
             type="threshold", domain=list(COVERAGE_BINS), range=[RED, "#f39c12", "#f4d03f", GREEN]),
             legend=alt.Legend(format=".0%")),
-        tooltip=["role", "hour", alt.Tooltip("required:Q", title="required staff-hours"),
-                 alt.Tooltip("scheduled:Q", title="scheduled staff-hours"), "shortfall:Q",
-                 alt.Tooltip("coverage:Q", format=".0%")])
-    return _finish(rect.properties(width=WIDE - 60, height=26 * cov.role.nunique()),
-                   "Coverage vs requirement by role and hour of day (whole week)")
+        tooltip=[*tips, alt.Tooltip("coverage:Q", format=".0%")])
+    idle = alt.Chart(cov[cov.required <= 0]).mark_rect(stroke="white", color="#eceef1").encode(**enc, tooltip=tips)
+    return _finish((idle + rect).properties(width=WIDE - 60, height=26 * cov.role.nunique()),
+                   "Coverage vs requirement by role and hour of day (whole week; grey: nothing required)")
 
 
 def headcount_chart(head: pd.DataFrame) -> alt.TopLevelMixin:

@@ -38,6 +38,11 @@ def money(x: Any, currency: str = "€", decimals: int = 0) -> str:
     return f"{sign}{currency}{body}"
 
 
+def capped(x: Any, cap: float) -> str:
+    """A number, or "> cap" above it (e.g. weeks of cover of stock that barely sells: "> 999")."""
+    return f"> {number(cap)}" if not _missing(x) and float(x) > cap else number(x)
+
+
 def pct(x: Any, decimals: int = 1, signed: bool = False) -> str:
     """A fraction as a percentage: 0.0421 → "4.2%" (``signed`` → "+4.2%")."""
     if _missing(x):

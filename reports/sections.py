@@ -146,14 +146,14 @@ def inventory(report: StudyReport) -> Section:
 
     def classes():
         c = require(report, "inventory", "inventory_classes")
-        by_action = table(kpis.cash_in_classes(c), [("action", "Action", fmt.text), ("skus", "SKUs", fmt.number),
+        by_action = table(kpis.cash_in_classes(c), [("action", "Action", fmt.label), ("skus", "SKUs", fmt.number),
                           ("stock_value", "Stock value", money), ("share", "Share", fmt.pct)], n=None,
                           title="Stock value by recommended action")
         slow = table(kpis.slow_movers(c), [
             ("sku_id", "SKU", fmt.text), ("abc", "ABC", fmt.text), ("xyz", "XYZ", fmt.text),
-            ("weeks_of_cover", "Weeks of cover", fmt.number), ("days_since_sale", "Days since sale", fmt.number),
-            ("stock_value", "Stock value", money),
-            ("action", "Action", fmt.text)], n=TOP_N, title="Slow movers and dead stock (most cash first)",
+            ("weeks_of_cover", "Weeks of cover", partial(fmt.capped, cap=999)),
+            ("days_since_sale", "Days since sale", fmt.number), ("stock_value", "Stock value", money),
+            ("action", "Action", fmt.label)], n=TOP_N, title="Slow movers and dead stock (most cash first)",
             what="SKUs")
         return [by_action, slow]
 

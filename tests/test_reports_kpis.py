@@ -243,3 +243,8 @@ def test_assumptions_show_what_differs_from_the_schema_defaults():
     assert all(row[1] != row[2] for row in changed.data.rows)
     n_settings = sum(len(g.data.rows) for g in groups)
     assert n_settings > 50 and {g.title for g in groups} >= {"general", "inventory", "pricing"}
+
+
+def test_capped_numbers():
+    assert fmt.capped(1_024_001, cap=999) == "> 999" and fmt.capped(32.4, cap=999) == "32"
+    assert fmt.number(float("inf")) == "∞" and fmt.capped(None, cap=999) == fmt.DASH
