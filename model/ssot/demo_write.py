@@ -209,20 +209,24 @@ def _pos_sales(biz: Business, store: pd.DataFrame, web: pd.DataFrame, orders: pd
     batch = strings([f"{c}-{d}" for c in ch_ids for d in pd.Series(biz.axis.dates).dt.strftime("%Y%m%d")],
                     store["channel"].to_numpy().astype(np.int64) * T + store["day"].to_numpy())
     st_ts = _dates(biz, store["day"].to_numpy()).astype("datetime64[s]") + np.timedelta64(20 * 3600, "s")
-    o = orders.iloc[web["order"].to_numpy()]
+    o = orders[["web", "order_no", "created_at", "customer"]].iloc[web["order"].to_numpy()]
     ts = np.concatenate([st_ts, o["created_at"].to_numpy().astype("datetime64[s]")])
-    key = np.lexsort((np.r_[store["line_no"], web["line_no"]], np.r_[np.zeros(len(store)), o["order_no"]], ts))
+
+    def both(col: str) -> np.ndarray:
+        return np.concatenate([store[col].to_numpy(), web[col].to_numpy()])
+
+    line_no = both("line_no")
+    key = np.lexsort((line_no, np.r_[np.zeros(len(store)), o["order_no"]], ts))
     cust = pc.binary_join_element_wise("K", pc.cast(pa.array(o["customer"].to_numpy()), pa.string()), "")
-    both = pd.concat([store, web], ignore_index=True)
     table = pa.table({
         "bon_nr": pa.concat_arrays([batch, _order_ids(o["web"].to_numpy(), o["order_no"].to_numpy())]),
-        "pos": pa.array(both["line_no"].to_numpy(), pa.int32()),
+        "pos": pa.array(line_no, pa.int32()),
         "zeit": fmt_ts(ts, "%d.%m.%Y %H:%M"),
-        "artnr": strings(biz.sku["sku_id"], both["sku"].to_numpy()),
-        "filiale": strings(ch_ids, both["channel"].to_numpy()),
-        "menge": pa.array(both["units"].to_numpy(), pa.int64()),
-        "preis_cent": pa.array(np.round(both["price"].to_numpy() * 100).astype(np.int64)),
-        "aktion": strings(np.array(["N", "J"], dtype=object), both["promo"].to_numpy().astype(int)),
+        "artnr": strings(biz.sku["sku_id"], both("sku")),
+        "filiale": strings(ch_ids, both("channel")),
+        "menge": pa.array(both("units"), pa.int64()),
+        "preis_cent": pa.array(np.round(both("price") * 100).astype(np.int64)),
+        "aktion": strings(np.array(["N", "J"], dtype=object), both("promo").astype(int)),
         "kunde": pa.concat_arrays([pa.nulls(len(store), pa.string()), cust]),
     }).take(pa.array(key))
     n = _n_dirty(table.num_rows)
@@ -237,26 +241,29 @@ def _pos_sales(biz: Business, store: pd.DataFrame, web: pd.DataFrame, orders: pd
 
 def _shipments(orders: pd.DataFrame, biz: Business, drng) -> Built:
     """One JSON record per order; timestamps after the export (end of history) are null."""
-    o = orders.sort_values("order_no")
+    by_no = np.argsort(orders["order_no"].to_numpy())
+
+    def col(name: str) -> np.ndarray:
+        return orders[name].to_numpy()[by_no]
+
     end = np.datetime64(biz.axis.dates[-1].date(), "s") + np.timedelta64(86399, "s")
 
-    def iso(col: str) -> pa.Array:
-        ts = o[col].to_numpy().astype("datetime64[s]")
+    def iso(name: str) -> pa.Array:
+        ts = col(name).astype("datetime64[s]")
         return fmt_ts(np.where(ts > end, np.datetime64("NaT"), ts), "%Y-%m-%dT%H:%M:%S")
 
-    delivered = o["delivered_at"].to_numpy().astype("datetime64[ms]")
-    ms = delivered.astype(np.int64)
+    delivered = col("delivered_at").astype("datetime64[ms]")
     table = pa.table({
-        "id": _order_ids(o["web"].to_numpy(), o["order_no"].to_numpy()),
-        "channel": pa.array(o["channel_type"].to_numpy(), pa.string()),
-        "warehouse": pa.array(np.full(len(o), "DC1", dtype=object), pa.string()),
+        "id": _order_ids(col("web"), col("order_no")),
+        "channel": pa.array(col("channel_type"), pa.string()),
+        "warehouse": pa.array(np.full(len(orders), "DC1", dtype=object), pa.string()),
         **{k: iso(f"{k}_at") for k in ("created", "picked", "packed", "shipped")},
-        "delivered_ms": pa.array(ms, pa.int64(), mask=delivered > end),
-        "promised": fmt_ts(o["promised_at"].to_numpy(), "%Y-%m-%dT%H:%M:%S"),
-        "carrier": pa.array(o["carrier"].to_numpy(), pa.string()),
-        "n_lines": pa.array(o["lines"].to_numpy(), pa.int64()), "n_units": pa.array(o["units"].to_numpy(), pa.int64()),
-        "weight_g": pa.array(np.round(o["weight_kg"].to_numpy() * 1000).astype(np.int64)),
-        "freight_eur": pa.array(o["freight_cost"].to_numpy())})
+        "delivered_ms": pa.array(delivered.astype(np.int64), pa.int64(), mask=delivered > end),
+        "promised": fmt_ts(col("promised_at"), "%Y-%m-%dT%H:%M:%S"),
+        "carrier": pa.array(col("carrier"), pa.string()),
+        "n_lines": pa.array(col("lines"), pa.int64()), "n_units": pa.array(col("units"), pa.int64()),
+        "weight_g": pa.array(np.round(col("weight_kg") * 1000).astype(np.int64)),
+        "freight_eur": pa.array(col("freight_cost"))})
     n = _n_dirty(table.num_rows)
     specs = ([Dirty("created_at", "bad_date", "30 February",
                     {"id": f"W-DIRTY-{k}", "created": "2025-02-30T10:00:00"}) for k in range(n)]
