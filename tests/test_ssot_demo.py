@@ -133,6 +133,15 @@ def test_black_friday_and_december_lift_expected_demand(demo):
     assert daily["2025-12-01":"2025-12-22"].mean() > 1.2 * daily["2025-07-01":"2025-10-31"].mean()
 
 
+def test_weekly_pattern_web_peaks_sunday_and_monday_stores_on_saturday(demo):
+    d = pd.read_parquet(demo / "ground_truth/demand.parquet")
+    d["dow"] = pd.to_datetime(d["date"]).dt.dayofweek
+    web = d[d["location_id"] == "WEB"].groupby(["date", "dow"])["expected"].sum().groupby("dow").mean()
+    assert web[6] > 1.15 * web[5] and web[0] > 1.15 * web[4]   # Sun vs Sat, Mon vs Fri (≈ e^0.27, e^0.22)
+    store = d[d["location_id"] == "S01"].groupby(["date", "dow"])["expected"].sum().groupby("dow").mean()
+    assert store.idxmax() == 5
+
+
 def test_stores_sell_nothing_on_sundays_and_holidays(demo):
     s = _sales(demo)
     stores = s[s["filiale"].str.startswith("S")]
