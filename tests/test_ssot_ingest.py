@@ -222,6 +222,12 @@ def test_ingest_command_json_shapes_and_exit_status(tmp_path):
     assert not ok and "empty file" in summary["error"]
     with pytest.raises(IngestError, match="not both"):
         ingest_command(db, [tmp_path / "s.csv"], "sales", None, manifest)
+    more = write(tmp_path / "s2.csv", SALES_CSV.replace("o1,", "o7,"))
+    summary, ok = ingest_command(db, [tmp_path / "s.csv", more, tmp_path / "e.csv", tmp_path / "s.csv"], "sales",
+                                 None, None)
+    assert not ok and [f["file"] for f in summary["files"]] == [str(tmp_path / n) for n in ("s.csv", "s2.csv", "e.csv")]
+    assert summary["totals"] == {"rows_read": 6, "accepted": 2, "quarantined": 0, "unchanged": 4}
+    assert summary["skipped"] == [str(tmp_path / "s.csv")] and "empty file" in summary["error"]
 
 
 def test_cli_prints_json_and_fails_on_a_refused_file(tmp_path):
