@@ -196,18 +196,37 @@ def visits_per_order(net: Network) -> np.ndarray:
         raise ValueError("routing has a closed loop with no exit: orders would never leave") from None
 
 
+def station_capacity(net: Network, i: int, v: np.ndarray | None = None) -> float:
+    """Orders per hour station i can serve: c̄_i · b_i · 60 / E[S_i] ÷ v_i (inf off the flow or infinite)."""
+    v = visits_per_order(net) if v is None else v
+    s = net.stations[i]
+    if v[i] <= 0 or s.infinite:
+        return math.inf
+    return s.mean_servers() * s.batch_size * MIN_PER_HOUR / s.law.mean_for(net.lines_mean * s.batch_size) / v[i]
+
+
 def capacity_bound(net: Network) -> tuple[float, str]:
     """λ_max (orders/hour) and the station that sets it (see module docstring)."""
     v = visits_per_order(net)
-    best, name = math.inf, ""
-    for s, vi in zip(net.stations, v):
-        if vi <= 0 or s.infinite:
+    caps = [station_capacity(net, i, v) for i in range(len(net.stations))]
+    i = int(np.argmin(caps))
+    return (caps[i], net.stations[i].name) if math.isfinite(caps[i]) else (math.inf, "")
+
+
+def sized_like(net: Network, reference: Network, keep: tuple[str, ...] = ()) -> Network:
+    """``net`` with each station's servers (or roster hours) × f_i, rounded up (≥ 1), so that its design
+    utilization λ̄ / capacity_i equals the reference network's; stations in ``keep`` are left as they are.
+    Scales a reference design to another volume or to other (e.g. fitted) service times."""
+    v, v_ref = visits_per_order(net), visits_per_order(reference)
+    stations = list(net.stations)
+    for i, s in enumerate(net.stations):
+        cap, cap_ref = station_capacity(net, i, v), station_capacity(reference, i, v_ref)
+        if s.name in keep or not (math.isfinite(cap) and math.isfinite(cap_ref)):
             continue
-        lines = net.lines_mean * s.batch_size
-        cap = s.mean_servers() * s.batch_size * MIN_PER_HOUR / s.law.mean_for(lines) / vi
-        if cap < best:
-            best, name = cap, s.name
-    return best, name
+        f = net.mean_rate * cap_ref / reference.mean_rate / cap
+        cal = None if s.calendar is None else np.ceil(s.calendar * f)
+        stations[i] = replace(s, servers=max(1.0, math.ceil(s.servers * f)), calendar=cal)
+    return replace(net, stations=tuple(stations))
 
 
 def with_extra_servers(net: Network, station: str, extra: int) -> Network:

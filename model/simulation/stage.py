@@ -1,8 +1,9 @@
 """The simulation stage of the annual study: stress-test the warehouse in the forecast's peak week.
 
 The network is the scenario's ``simulation:`` section, or the demo warehouse (scenarios/sim_warehouse.yaml)
-sized to the business's volume (every station's servers × λ̄ / λ̄_section, rounded up, so the design's
-capacity ratios hold). Arrivals, intraday profile, order profile and demand quantiles come from the SSOT
+with packing times fitted from the shipments' picked → packed gaps where present, sized to the business's
+volume: each station not staffed by the roster plan gets servers × f_i (rounded up) so that its design
+utilization λ̄ / capacity_i equals the demo design's (``network.sized_like``). Arrivals, intraday profile, order profile and demand quantiles come from the SSOT
 and the forecast, staff calendars from the workforce stage's ``plan_coverage`` (stations whose name or
 role matches a planned role), inbound receipts and stock from the inventory stage (see ``inputs``).
 Then: the peak week with replications, a growth sweep around λ_max and a bottleneck ladder, within a
@@ -11,12 +12,12 @@ Publishes ``sim_kpis``, ``sim_stations``, ``sim_sweep``, ``sim_ladder`` and ``si
 """
 from __future__ import annotations
 
-import math
+import pandas as pd
 
 import scenarios
 from model.simulation import inputs
 from model.simulation.commands import run_simulation
-from model.simulation.network import build_network, capacity_bound, fit_service_times
+from model.simulation.network import build_network, capacity_bound, fit_service_times, sized_like
 from model.simulation.replicate import RunSpec, one_replication
 from model.simulation.sweep import DEFAULT_SHARES, LADDER_SHARES
 from model.stage import StageContext, StageResult, Timer
@@ -28,6 +29,7 @@ BUDGET_CPU_S = 40.0
 PEAK_REPLICATIONS = 3
 LADDER_GROWTH = 1.2   # rough λ_max gain per ladder rung, for the CPU estimate
 PLUS_ONE_SLACK = 1.3  # allowance for +1-capacity tests at the cliffs
+FITTED_STAGES = {"pack": "picked_to_packed"}   # default network: station → shipments stage of pure process time
 
 
 def default_section() -> SimulationConfig:
@@ -55,45 +57,51 @@ def _with_staff(sim: SimulationConfig, roster: dict[str, list[int]]) -> tuple[Si
     return sim.model_copy(update={"stations": stations, "roster": merged or None}), used
 
 
-def _resized(sim: SimulationConfig, factor: float) -> SimulationConfig:
-    """Servers and roster hours × factor, rounded up (the design's capacity ratios at another volume)."""
-    stations = [s if s.servers == "inf" or s.role else
-                s.model_copy(update={"servers": max(1, math.ceil(s.servers * factor))}) for s in sim.stations]
-    roster = {r: [math.ceil(h * factor) for h in hours] for r, hours in (sim.roster or {}).items()}
-    return sim.model_copy(update={"stations": stations, "roster": roster or None})
-
-
-def adapt(sim: SimulationConfig, con, ctx: StageContext, default: bool) -> tuple[SimulationConfig, dict]:
-    """The section with arrivals, staff and inbound from the data and plans (see module docstring)."""
-    facts: dict = {"network": "default warehouse" if default else "scenario"}
-    hist = inputs.shipments_history(con)
+def _arrivals(sim: SimulationConfig, con, hist: pd.DataFrame, ctx: StageContext, facts: dict) -> dict:
+    """Arrival settings from the shipments history and the forecast's peak week (see ``inputs``)."""
     arrivals = sim.arrivals.model_dump()
-    if not hist.empty:
-        orders_week = len(hist) / inputs.RECENT_WEEKS
-        peak, ratio = None, 1.0
-        if "forecast" in ctx.results:
-            peak = inputs.peak_week(ctx.table("forecast", "forecast"))
-            hist_units = inputs.sales_units_per_week(con) or peak["mean_week_units"]
-            ratio = peak["units"] / hist_units
-            arrivals["rate_quantiles"] = peak["rate_quantiles"] or None
-            facts.update(peak_week=str(peak["week_start"].date()), peak_week_units=peak["units"])
-        arrivals["rate_per_hour"] = orders_week * ratio / 168.0
-        arrivals["hourly_profile"] = inputs.hour_of_week_profile(hist["created_at"]) or arrivals["hourly_profile"]
-        if "lines" in hist and hist["lines"].notna().any():
-            arrivals["lines"] = {"dist": "poisson", "mean": max(1.0, float(hist["lines"].mean()))}
-        facts.update(history_orders_per_week=orders_week, peak_vs_history=ratio)
-    out = sim.model_copy(update={"arrivals": type(sim.arrivals).model_validate(arrivals)})
-    if default:
-        out = _resized(out, out.arrivals.rate_per_hour / sim.arrivals.rate_per_hour)
+    if hist.empty:
+        return arrivals
+    orders_week, ratio = len(hist) / inputs.RECENT_WEEKS, 1.0
+    if "forecast" in ctx.results:
+        peak = inputs.peak_week(ctx.table("forecast", "forecast"))
+        ratio = peak["units"] / (inputs.sales_units_per_week(con) or peak["mean_week_units"])
+        arrivals["rate_quantiles"] = peak["rate_quantiles"] or None
+        facts.update(peak_week=peak["week_start"], peak_week_units=peak["units"])
+    arrivals["rate_per_hour"] = orders_week * ratio / 168.0
+    arrivals["hourly_profile"] = inputs.hour_of_week_profile(hist["created_at"]) or arrivals["hourly_profile"]
+    if "lines" in hist and hist["lines"].notna().any():
+        arrivals["lines"] = {"dist": "poisson", "mean": max(1.0, float(hist["lines"].mean()))}
+    facts.update(history_orders_per_week=orders_week, peak_vs_history=ratio)
+    return arrivals
+
+
+def _fitted(st, fitted: dict):
+    """The station with its law fitted from shipments when ``FITTED_STAGES`` names a stage with data."""
+    stage = FITTED_STAGES.get(st.name)
+    if stage not in fitted or st.service.fit_from is not None:
+        return st
+    return st.model_copy(update={"service": st.service.model_copy(update={"fit_from": stage, "per_line_min": 0.0})})
+
+
+def adapt(sim: SimulationConfig, con, hist: pd.DataFrame, ctx: StageContext,
+          fitted: dict) -> tuple[SimulationConfig, dict]:
+    """The section with arrivals, fitted laws, staff and inbound from the data and plans (module docstring)."""
+    facts: dict = {}
+    arrivals = type(sim.arrivals).model_validate(_arrivals(sim, con, hist, ctx, facts))
+    out = sim.model_copy(update={"arrivals": arrivals, "stations": [_fitted(st, fitted) for st in sim.stations]})
+    facts["fitted"] = sorted(st.name for st in out.stations if st.service.fit_from)
     if "workforce" in ctx.results and "plan_coverage" in ctx.results["workforce"].tables:
         out, facts["staff_from_roster"] = _with_staff(out, inputs.roster_from_coverage(
             ctx.table("workforce", "plan_coverage")))
     if "inventory" in ctx.results and "plan_orders" in ctx.results["inventory"].tables and "peak_week" in facts:
-        receipts = inputs.receipts_in_week(ctx.table("inventory", "plan_orders"), peak["week_start"])
+        receipts = inputs.receipts_in_week(ctx.table("inventory", "plan_orders"), facts["peak_week"])
         if receipts and out.inbound.route:
-            out = out.model_copy(update={"inbound": type(out.inbound).model_validate(
-                {"route": out.inbound.route, "receipts": receipts})})
+            out = SimulationConfig.model_validate(
+                {**out.model_dump(), "inbound": {"route": out.inbound.route, "receipts": receipts}})
             facts["inbound_units"] = sum(r["units"] for r in receipts)
+    if "peak_week" in facts:
+        facts["peak_week"] = str(facts["peak_week"].date())
     return SimulationConfig.model_validate(out.model_dump()), facts
 
 
@@ -101,12 +109,17 @@ def run(con, ctx: StageContext) -> StageResult:
     """Peak-week stress test, growth sweep and ladder of the (data-sized) warehouse network."""
     with Timer() as t:
         default = ctx.scenario.simulation is None
-        sim, facts = adapt(default_section() if default else ctx.scenario.simulation, con, ctx, default)
-        fitted = fit_service_times(inputs.shipments_history(con)) if any(
-            s.service.fit_from for s in sim.stations) else None
+        section = default_section() if default else ctx.scenario.simulation
+        hist = inputs.shipments_history(con)
+        fitted = fit_service_times(hist) if not hist.empty else {}
+        sim, facts = adapt(section, con, hist, ctx, fitted if default else {})
         net = build_network(sim, fitted)
-        seed = ctx.seed_for("simulation")
-        spec = RunSpec(seed, PEAK_REPLICATIONS, sim.sweep.horizon_hours, sim.sweep.warmup_hours)
+        if default:   # the demo design's utilization per station, at this volume and these service times
+            staffed = tuple(x.split("←")[0] for x in facts.get("staff_from_roster", []))
+            net = sized_like(net, build_network(section), keep=staffed)
+        facts["network"] = "default warehouse" if default else "scenario"
+        spec = RunSpec(ctx.seed_for("simulation"), PEAK_REPLICATIONS, sim.sweep.horizon_hours,
+                       sim.sweep.warmup_hours)
         steps = sim.sweep.ladder_steps
         ctx.progress(f"simulation: peak week at {net.mean_rate:.1f} orders/h, λ_max "
                      f"{capacity_bound(net)[0]:.1f}/h; sweep + ladder {steps} steps")
