@@ -24,7 +24,7 @@ from solvers import SolveOptions
 
 
 def catalogue(n_skus: int, n_weeks: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Synthetic catalogue: 10 % of SKUs in price families of 3, 10 % flagged for markdown with stock,
+    """Synthetic catalogue: 10 % of SKUs in price families of 3, 10 % flagged for markdown (overstocked),
     competitor prices around the list price, weekly base demand with seasonality."""
     rng = np.random.default_rng(seed)
     lp = np.floor(np.exp(rng.normal(np.log(20), 0.6, n_skus))) + 0.99
@@ -38,7 +38,8 @@ def catalogue(n_skus: int, n_weeks: int, seed: int = 0) -> tuple[pd.DataFrame, p
     skus["list_price"] = skus["current_price"] = first
     skus["unit_cost"] = np.round(first * rng.uniform(0.4, 0.7, n_skus), 2)
     base = np.exp(rng.normal(np.log(30), 1.0, n_skus))
-    skus["stock"] = np.where(skus["clearance"], base * n_weeks * rng.uniform(0.8, 2.0, n_skus), np.nan)
+    # flagged SKUs are overstocked: 1.2–3 × the horizon's demand at the current price (slow movers)
+    skus["stock"] = np.where(skus["clearance"], base * n_weeks * rng.uniform(1.2, 3.0, n_skus), np.nan)
     season = 1 + 0.2 * np.sin(2 * np.pi * np.arange(n_weeks) / 52)
     weeks = pd.DataFrame({"sku_id": np.repeat(skus["sku_id"].to_numpy(), n_weeks),
                           "week_start": np.tile(np.arange(n_weeks), n_skus),

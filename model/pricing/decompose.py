@@ -1,7 +1,7 @@
 """Catalogue-scale solution of the pricing program (:mod:`model.pricing.program`) by decomposition.
 
-Structure: the program separates by price unit ``u`` (a family, or a lone SKU) except for nothing — every
-constraint lives inside one unit. Within a unit the only coupling over weeks is
+Structure: the program separates by price unit ``u`` (a family, or a lone SKU): every constraint lives
+inside one unit. Within a unit the only coupling over weeks is
 
 * the max-change chain ``compat(k_{t−1}, k_t)`` — a path through a [T × K] trellis, solved exactly by dynamic
   programming (``V_t(k) = r_t(k) + max_{j: compat(j,k)} V_{t−1}(j)``), vectorised over all units at once;
@@ -10,11 +10,12 @@ constraint lives inside one unit. Within a unit the only coupling over weeks is
   slack price, so the dual of the soft program is bounded there): the DP with rewards
   ``r − λ·q + μ·q·[t < t_c]`` gives the upper bound ``L(λ, μ) = DP value + λ·stock − μ·γ·stock`` and a
   plan whose true objective is a lower bound. ``λ`` and ``μ`` are found by bisection on the sign of the
-  constraint violation (coordinate-wise, two rounds).
+  constraint violation, nested (outer μ, inner λ).
 
 While the total gap exceeds the tolerance, the units with the largest Lagrangian gaps are re-solved exactly
-with the Pyomo program (HiGHS), so the reported gap ``(Σ UB − Σ LB)/|Σ LB|`` is a certified bound. Partitions of units are independent: each is
-a plain DataFrame → DataFrame call (:func:`plan_partition`) for a process pool or Spark ``applyInPandas``.
+with HiGHS (the same program, built directly: :mod:`model.pricing.highs_direct`), so the reported gap ``(Σ UB − Σ LB)/|Σ LB|`` is a certified bound.
+Partitions of units are independent: each is a plain DataFrame → DataFrame call
+(:func:`model.pricing.plan.plan_partition`) for a process pool or Spark ``applyInPandas``.
 """
 from __future__ import annotations
 
@@ -24,8 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.pricing.instance import PricingInstance, infeasibility_reason, subset
-from model.pricing.program import solve_program
-from solvers import InfeasibleModelError, SolveOptions
+from model.pricing.highs_direct import solve_direct
 
 BISECTION_STEPS = 24
 
@@ -103,33 +103,40 @@ class Decomposition:
         st.upper = np.minimum(st.upper, upper)
         return ev
 
-    def _bisect(self, st: _Search, which: str) -> None:
-        """Bisection on λ (``inventory``) or μ (``clearance``) for the SKUs whose row is violated."""
+    def _bisect_lambda(self, st: _Search) -> dict[str, np.ndarray]:
+        """For the current μ, bisection on λ ∈ [0, P] per SKU whose stock row is violated at λ = 0."""
         inst = self.inst
-        mult = st.lam if which == "inventory" else st.mu
+        st.lam[:] = 0.0
         ev = self._record(st, st.lam, st.mu)
-        viol = ev["over"] > 1e-9 if which == "inventory" else ev["short"] > 1e-9
-        lo, hi = mult.copy(), np.where(viol, inst.penalty, mult)
-        for _ in range(BISECTION_STEPS):
-            if not viol.any():
-                break
-            mult[:] = np.where(viol, (lo + hi) / 2, mult)
-            ev = self._record(st, st.lam, st.mu)
-            v = (ev["over"] if which == "inventory" else ev["short"]) > 1e-9
-            lo, hi = np.where(viol & v, mult, lo), np.where(viol & ~v, mult, hi)
-        mult[:] = np.where(viol, hi, mult)
-        self._record(st, st.lam, st.mu)
+        viol = ev["over"] > 1e-9
+        lo, hi = np.zeros_like(st.lam), np.where(viol, inst.penalty, 0.0)
+        for _ in range(BISECTION_STEPS if viol.any() else 0):
+            st.lam[:] = (lo + hi) / 2
+            v = self._record(st, st.lam, st.mu)["over"] > 1e-9
+            lo, hi = np.where(v, st.lam, lo), np.where(v, hi, st.lam)
+        st.lam[:] = hi
+        return self._record(st, st.lam, st.mu)
 
-    def run(self, rounds: int = 2) -> _Search:
+    def run(self) -> _Search:
+        """Nested bisection: outer on μ (markdown rows), inner on λ (stock rows) given μ.
+
+        ``min_λ L(λ, μ)`` is convex in ``μ`` with subgradient ``γ·stock − cleared`` at the inner optimum, so
+        bisection on the sign of the shortfall finds its minimiser; the DP runs once per (λ, μ) probe for all
+        units at once. Every probe updates the best plan and the best bound of each unit.
+        """
         inst, S = self.inst, len(self.inst.sku_ids)
         st = _Search(choice=np.zeros((inst.n_units, inst.shape[1]), np.int64),
                      lower=np.full(inst.n_units, -np.inf), upper=np.full(inst.n_units, np.inf),
                      lam=np.zeros(S), mu=np.zeros(S))
-        self._record(st, st.lam, st.mu)
-        knapsack = np.isfinite(inst.stock).any() or (inst.clear_units > 0).any()
-        for _ in range(rounds if knapsack else 0):
-            self._bisect(st, "inventory")
-            self._bisect(st, "clearance")
+        ev = self._bisect_lambda(st)
+        short = ev["short"] > 1e-9
+        lo, hi = np.zeros(S), np.where(short, inst.penalty, 0.0)
+        for _ in range(BISECTION_STEPS if short.any() else 0):
+            st.mu[:] = (lo + hi) / 2
+            v = self._bisect_lambda(st)["short"] > 1e-9
+            lo, hi = np.where(v, st.mu, lo), np.where(v, hi, st.mu)
+        st.mu[:] = hi
+        self._bisect_lambda(st)
         return st
 
 
@@ -172,7 +179,7 @@ def _search_by_parts(inst: PricingInstance) -> _Search:
 
 def solve_decomposed(inst: PricingInstance, rel_gap: float = 0.005, time_limit_s: float = 60.0) -> PlanSolution:
     """Solve ``inst`` by the decomposition; while the total gap exceeds ``rel_gap``, re-solve the units with
-    the largest Lagrangian gaps exactly with the Pyomo program (largest first, within ``time_limit_s``)."""
+    the largest Lagrangian gaps exactly with HiGHS (largest first, within ``time_limit_s``)."""
     t0 = time.perf_counter()
     st = _search_by_parts(inst)
     infeasible = {int(u): infeasibility_reason(inst, u) for u in np.flatnonzero(~np.isfinite(st.upper))}
@@ -185,14 +192,10 @@ def solve_decomposed(inst: PricingInstance, rel_gap: float = 0.005, time_limit_s
         left = time_limit_s - (time.perf_counter() - t0)
         if left <= 1.0 or st.upper.sum() - st.lower.sum() <= rel_gap * abs(st.lower.sum()):
             break
-        try:
-            ch, res = solve_program(subset(inst, np.array([u])), SolveOptions(time_limit_s=min(left, 30.0),
-                                                                              mip_rel_gap=rel_gap / 10))
-        except InfeasibleModelError:
-            continue
-        if res.status.has_solution and res.objective >= st.lower[u] - 1e-9:
-            st.choice[u], st.lower[u] = ch[0], res.objective
-            st.upper[u] = min(st.upper[u], res.bound if res.bound is not None else res.objective)
+        ch, obj, bound, _ = solve_direct(subset(inst, np.array([u])), min(left, 30.0), rel_gap / 10)
+        if obj >= st.lower[u] - 1e-9:
+            st.choice[u], st.lower[u] = ch[0], obj
+            st.upper[u] = min(st.upper[u], bound)
             polished += 1
     stats = {"dp_seconds": round(t_dp, 4), "units_polished": polished, "units_above_gap": len(todo),
              "seconds": round(time.perf_counter() - t0, 4)}
