@@ -128,8 +128,10 @@ def coverage_heatmap(cov: pd.DataFrame) -> alt.TopLevelMixin:
             type="threshold", domain=list(COVERAGE_BINS), range=[RED, "#f39c12", "#f4d03f", GREEN]),
             legend=alt.Legend(format=".0%")),
         tooltip=[*tips, alt.Tooltip("coverage:Q", format=".0%")])
-    idle = alt.Chart(cov[cov.required <= 0]).mark_rect(stroke="white", color="#eceef1").encode(**enc, tooltip=tips)
-    return _finish((idle + rect).properties(width=WIDE - 60, height=26 * cov.role.nunique()),
+    idle = cov[cov.required <= 0]
+    if len(idle):
+        rect = alt.Chart(idle).mark_rect(stroke="white", color="#eceef1").encode(**enc, tooltip=tips) + rect
+    return _finish(rect.properties(width=WIDE - 60, height=26 * cov.role.nunique()),
                    "Coverage vs requirement by role and hour of day (whole week; grey: nothing required)")
 
 

@@ -106,6 +106,8 @@ def workforce_stage(rng: np.random.Generator, growth: float) -> StageOutput:
                 sched = max(req + int(rng.integers(-2, 2)), 0)
                 rows.append({"role": role, "day": day, "hour": hour, "required": req, "scheduled": sched,
                              "shortfall": max(req - sched, 0)})
+            rows += [{"role": role, "day": day, "hour": h, "required": 0, "scheduled": 0, "shortfall": 0}
+                     for h in (22, 23)]  # nothing required at night
     months = pd.date_range("2027-01-01", periods=12, freq="MS")
     season = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1.15, 1.6, 1.5])
     head = pd.DataFrame({"month": months, "core": int(40 * growth),
