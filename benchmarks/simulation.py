@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +24,7 @@ import simpy
 
 import scenarios
 from model.simulation.engine import simulate
-from model.simulation.network import Network, capacity_bound
+from model.simulation.network import Network, capacity_bound, scaled, sized_like
 from model.simulation.replicate import RunSpec
 from model.simulation.sweep import default_levels, growth_sweep
 
@@ -66,11 +65,9 @@ def model_rate(net: Network, hours: float, seed: int = 1) -> tuple[int, float]:
 
 
 def grown(net: Network, factor: float) -> Network:
-    """Demand × factor with every station's servers (and roster hours) × factor, rounded up; unlimited stock."""
-    stations = tuple(replace(s, servers=math.ceil(s.servers * factor) if math.isfinite(s.servers) else s.servers,
-                             calendar=None if s.calendar is None else np.ceil(s.calendar * factor))
-                     for s in net.stations)
-    return replace(net, stations=stations, rate_by_hour=net.rate_by_hour * factor, initial_stock=1e15)
+    """Demand × factor with servers sized to the same design utilization; unlimited stock (one week of
+    receipts is declared)."""
+    return replace(sized_like(scaled(net, factor), net), initial_stock=1e15)
 
 
 def load(name: str) -> Network:

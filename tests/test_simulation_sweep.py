@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.simulation.network import build_network, capacity_bound
+from model.simulation.network import build_network, capacity_bound, scaled, sized_like
 from model.simulation.replicate import RunSpec
 from model.simulation.sweep import bottleneck_ladder, default_levels, growth_sweep, parse_sweep
 from scenarios.schema.simulation import SimulationConfig
@@ -36,6 +36,15 @@ def test_capacity_bound_serial_waves_lines_and_roster():
     assert capacity_bound(net) == pytest.approx((60.0, "pick"))
     rostered = net_of(stations=[st("pick", 1, 2.0, role="p")], roster={"p": [0] * 12 + [4] * 12})
     assert capacity_bound(rostered)[0] == pytest.approx(2 * 30.0)   # mean 2 pickers × 30 /h
+
+
+def test_sized_like_keeps_the_design_utilization():
+    ref = net_of(arrivals={"rate_per_hour": 48}, stations=[st("pick", 4, 4.0), st("pack", 2, 2.0)])
+    big = sized_like(scaled(ref, 2.5), ref)                        # 120 orders/h
+    assert [s.servers for s in big.stations] == [10, 5]
+    assert capacity_bound(big)[0] == pytest.approx(150.0)           # ρ = 0.8 as in the design
+    kept = sized_like(scaled(ref, 2.5), ref, keep=("pack",))
+    assert [s.servers for s in kept.stations] == [10, 2]
 
 
 def test_sweep_finds_the_cliff_near_lambda_max():
