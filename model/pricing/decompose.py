@@ -27,7 +27,7 @@ import numpy as np
 from model.pricing.instance import PricingInstance, infeasibility_reason, subset
 from model.pricing.highs_direct import solve_direct
 
-BISECTION_STEPS = 24
+OUTER_STEPS, INNER_STEPS = 16, 12  # bisection steps on μ (markdown rows) and on λ (stock rows) per μ
 
 
 def chain_dp(R: np.ndarray, compat: np.ndarray, first_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +110,7 @@ class Decomposition:
         ev = self._record(st, st.lam, st.mu)
         viol = ev["over"] > 1e-9
         lo, hi = np.zeros_like(st.lam), np.where(viol, inst.penalty, 0.0)
-        for _ in range(BISECTION_STEPS if viol.any() else 0):
+        for _ in range(INNER_STEPS if viol.any() else 0):
             st.lam[:] = (lo + hi) / 2
             v = self._record(st, st.lam, st.mu)["over"] > 1e-9
             lo, hi = np.where(v, st.lam, lo), np.where(v, hi, st.lam)
@@ -131,7 +131,7 @@ class Decomposition:
         ev = self._bisect_lambda(st)
         short = ev["short"] > 1e-9
         lo, hi = np.zeros(S), np.where(short, inst.penalty, 0.0)
-        for _ in range(BISECTION_STEPS if short.any() else 0):
+        for _ in range(OUTER_STEPS if short.any() else 0):
             st.mu[:] = (lo + hi) / 2
             v = self._bisect_lambda(st)["short"] > 1e-9
             lo, hi = np.where(v, st.mu, lo), np.where(v, hi, st.mu)
@@ -192,7 +192,8 @@ def solve_decomposed(inst: PricingInstance, rel_gap: float = 0.005, time_limit_s
         left = time_limit_s - (time.perf_counter() - t0)
         if left <= 1.0 or st.upper.sum() - st.lower.sum() <= rel_gap * abs(st.lower.sum()):
             break
-        ch, obj, bound, _ = solve_direct(subset(inst, np.array([u])), min(left, 30.0), rel_gap / 10)
+        ch, obj, bound, _ = solve_direct(subset(inst, np.array([u])), min(left, 30.0), rel_gap / 2,
+                                         start=st.choice[u:u + 1])
         if obj >= st.lower[u] - 1e-9:
             st.choice[u], st.lower[u] = ch[0], obj
             st.upper[u] = min(st.upper[u], bound)

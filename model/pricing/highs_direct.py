@@ -8,8 +8,6 @@ builds reach the same optimum.
 """
 from __future__ import annotations
 
-import time
-
 import highspy
 import numpy as np
 from scipy import sparse
@@ -64,9 +62,22 @@ def _rows(inst: PricingInstance, col: np.ndarray, n_x: int) -> tuple[list, list,
     return blocks, lo, hi
 
 
-def solve_direct(inst: PricingInstance, time_limit_s: float = 30.0, mip_rel_gap: float = 1e-6
-                 ) -> tuple[np.ndarray, float, float, str]:
-    """Solve ``inst`` with HiGHS; returns the [U,T] choice, objective, bound and HiGHS's model status."""
+def _start(inst: PricingInstance, col: np.ndarray, n_x: int, choice: np.ndarray) -> np.ndarray:
+    """Column values of a known plan (``choice`` [U,T]) with its slacks: a MIP start for HiGHS."""
+    S, T, _ = inst.shape
+    k = choice[inst.unit_of]
+    x = np.zeros(n_x + 2 * S)
+    x[col[np.arange(S)[:, None], np.arange(T)[None, :], k].ravel()] = 1.0
+    q = np.take_along_axis(inst.units, k[:, :, None], axis=2)[:, :, 0]
+    x[n_x:n_x + S] = np.where(np.isfinite(inst.stock), np.maximum(0.0, q.sum(axis=1) - inst.stock), 0.0)
+    x[n_x + S:] = np.maximum(0.0, inst.clear_units - q[:, :inst.clear_week].sum(axis=1))
+    return x
+
+
+def solve_direct(inst: PricingInstance, time_limit_s: float = 30.0, mip_rel_gap: float = 1e-6,
+                 start: np.ndarray | None = None) -> tuple[np.ndarray, float, float, str]:
+    """Solve ``inst`` with HiGHS, optionally from the plan ``start`` ([U,T] slots); returns the [U,T]
+    choice, objective, bound and HiGHS's model status."""
     S, T, K = inst.shape
     valid = np.broadcast_to(np.isfinite(inst.sku_prices())[:, None, :], (S, T, K))
     col = np.full((S, T, K), -1)
@@ -92,6 +103,11 @@ def solve_direct(inst: PricingInstance, time_limit_s: float = 30.0, mip_rel_gap:
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("threads", 1)
     h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = _start(inst, col, n_x, start).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
