@@ -167,7 +167,7 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     plus each input table's row count. Same inputs ⇒ same fingerprint."""
     h = hashlib.sha256()
     for batch in con.execute(
-            "SELECT kind, file_hash, mapping_hash FROM lineage WHERE status = 'loaded' "
+            "SELECT DISTINCT kind, file_hash, mapping_hash FROM lineage WHERE status = 'loaded' "
             "ORDER BY kind, file_hash, mapping_hash").fetchall():
         h.update(repr(batch).encode())
     for name, t in TABLES.items():
