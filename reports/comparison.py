@@ -49,7 +49,7 @@ def _link_row(r: StudyReport) -> dict:
         after = fmt.ratio(step["cliff_after"]) if pd.notna(step["cliff_after"]) else "beyond the sweep"
         nxt = f"{step['action']}: {fmt.money(step['cost'], r.currency)} → cliff {after}"
     return {"scenario": r.scenario_name, "weak_link": link.resource or fmt.DASH, "cliff": cliff,
-            "cliff_rate": fmt.number(c.cliff_rate), "next": nxt}
+            "cliff_rate": fmt.rate(c.cliff_rate), "next": nxt}
 
 
 def _sweeps(reports: list[StudyReport]) -> pd.DataFrame:

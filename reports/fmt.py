@@ -38,6 +38,11 @@ def money(x: Any, currency: str = "€", decimals: int = 0) -> str:
     return f"{sign}{currency}{body}"
 
 
+def rate(x: Any) -> str:
+    """A rate such as orders per hour: one decimal below 10 (0.6 → "0.6"), none above (1,234)."""
+    return number(x, 1 if not _missing(x) and abs(float(x)) < 10 else 0)
+
+
 def capped(x: Any, cap: float) -> str:
     """A number, or "> cap" above it (e.g. weeks of cover of stock that barely sells: "> 999")."""
     return f"> {number(cap)}" if not _missing(x) and float(x) > cap else number(x)

@@ -285,7 +285,7 @@ def bottleneck_ladder(sim_ladder: pd.DataFrame) -> pd.DataFrame:
                         "cliff_before": lad.cliff_level.shift(), "cliff_after": lad.cliff_level,
                         "next_bottleneck": lad.bottleneck_at_cliff})
     added = lad.servers_added if "servers_added" in lad.columns else pd.Series(np.nan, index=lad.index)
-    out["action"] = [f"+{int(n)} {r}" if pd.notna(n) and r else (r or "as is") for n, r in zip(added, lad.relieved)]
+    out["action"] = [f"+{int(n)}\u00a0{r}" if pd.notna(n) and r else (r or "as is") for n, r in zip(added, lad.relieved)]
     out["cumulative_cost"] = out.cost.cumsum()
     out["gain"] = out.cliff_after / out.cliff_before - 1
     for col in ("lambda_max_per_hour", "lead_time_weeks"):

@@ -30,7 +30,7 @@ def weak_link_text(report: StudyReport) -> str:
     link = weak_link(report)
     c = link.cliff
     who = f"The structural weak link is {link.resource}" if link.resource else "No single weak link was named"
-    rate = f" ({c.cliff_rate:,.0f} orders per hour)" if pd.notna(c.cliff_rate) else ""
+    rate = f" ({fmt.rate(c.cliff_rate)} orders per hour)" if pd.notna(c.cliff_rate) else ""
     if pd.isna(c.cliff_load):
         upto = f", up to {c.beyond:.2f}× the reference load" if pd.notna(c.beyond) else ""
         text = f"{who}; no level of the growth sweep fails{upto}."
@@ -323,7 +323,7 @@ def capacity(report: StudyReport) -> Section:
                                       f"{fmt.text(now.bottleneck_at_cliff)}.")
         if now is not None and pd.notna(now.get("lambda_max_per_hour")):
             at = now.get("lambda_max_resource")
-            cap += f" Capacity bound {fmt.number(now.lambda_max_per_hour)} orders/h" + (f" at {at}." if at else ".")
+            cap += f" Capacity bound {fmt.rate(now.lambda_max_per_hour)} orders/h" + (f" at {at}." if at else ".")
         if lad.empty:
             return [note(f"The ladder has no step beyond today's operation. {cap}".strip())]
         return [table(lad, [
@@ -331,7 +331,7 @@ def capacity(report: StudyReport) -> Section:
             ("cost", "Cost", money), ("cumulative_cost", "Cumulative", money),
             ("cliff_before", "Cliff before", fmt.ratio), ("cliff_after", "Cliff after", fmt.ratio),
             ("next_bottleneck", "Next bottleneck", fmt.text),
-            ("lambda_max_per_hour", "Capacity bound (orders/h)", fmt.number),
+            ("lambda_max_per_hour", "Capacity bound (orders/h)", fmt.rate),
             ("lead_time_weeks", "Lead (weeks)", fmt.number)], n=None,
             title="Bottleneck ladder: relieve one, find the next", caption=cap)]
 

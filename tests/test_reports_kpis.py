@@ -121,7 +121,7 @@ def test_cash_budget_storage_ladder_and_solves():
                         "step_cost": [30.0, 0.0, 10.0], "cliff_level": [np.nan, 1.2, 1.5],
                         "bottleneck_at_cliff": [None, "a", "b"]})
     lad = kpis.bottleneck_ladder(raw)
-    assert lad.resource.tolist() == ["a", "b"] and lad.action.tolist() == ["+2 a", "+1 b"]
+    assert lad.resource.tolist() == ["a", "b"] and lad.action.tolist() == ["+2\u00a0a", "+1\u00a0b"]
     assert lad.cumulative_cost.tolist() == [10.0, 40.0] and lad.cliff_before.tolist() == [1.2, 1.5]
     assert lad.gain.iloc[0] == pytest.approx(0.25) and math.isnan(lad.cliff_after.iloc[1])  # no cliff left
     assert lad.next_bottleneck.tolist() == ["b", None] and kpis.current_state(raw).bottleneck_at_cliff == "a"
@@ -226,7 +226,7 @@ def test_cliff_from_the_ladder_when_no_sweep_was_published():
     link = weak_link(r)
     rung0 = r.stages["simulation"].tables["sim_ladder"].iloc[0]
     assert link.cliff.cliff_load == rung0.cliff_level and link.resource == rung0.bottleneck_at_cliff == "pack"
-    assert link.next_step["action"] == "+2 pack" and link.next_step["cost"] == 48_000.0
+    assert link.next_step["action"] == "+2\u00a0pack" and link.next_step["cost"] == 48_000.0
     del r.stages["simulation"].tables["sim_ladder"]
     with pytest.raises(MissingInput, match="neither a growth sweep"):
         weak_link(r)
@@ -247,4 +247,5 @@ def test_assumptions_show_what_differs_from_the_schema_defaults():
 
 def test_capped_numbers():
     assert fmt.capped(1_024_001, cap=999) == "> 999" and fmt.capped(32.4, cap=999) == "32"
+    assert fmt.rate(0.64) == "0.6" and fmt.rate(1234.5) == "1,234"
     assert fmt.number(float("inf")) == "∞" and fmt.capped(None, cap=999) == fmt.DASH

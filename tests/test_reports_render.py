@@ -52,7 +52,7 @@ def test_html_has_every_section_and_key_numbers(rendered, baseline):
     assert "Selected per segment: fast → ensemble(ets+tft); intermittent → tsb; slow → ets." in html
     assert "Saving vs rule roster" in html and "8.7%" in html  # the workforce stage's summary
     assert "Which resource constrains the flow, by hour of day" in html
-    assert '"rung":"step 1: +2 pack"' in html  # the cliff curve after each ladder step
+    assert '"rung":"step 1: +2\\u00a0pack"' in html  # the cliff curve after each ladder step
 
 
 def test_html_is_self_contained(rendered):
