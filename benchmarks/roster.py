@@ -74,7 +74,11 @@ def run(n: int, time_limit: float, seed: int, monolithic: bool) -> dict:
     data = hourly_roster_data(req, staff, cfg, days=7)
     opts = SolveOptions(time_limit_s=time_limit, mip_rel_gap=cfg.mip_gap)
     if monolithic:
-        r = solve_roster(data, opts)
+        try:
+            r = solve_roster(data, opts)
+        except RuntimeError as e:       # no roster within the limit is a result too
+            return {"employees": n, "method": "monolithic", "wall_s": round(time.perf_counter() - t0, 1),
+                    "objective": str(e)[:40]}
         roster, cov, obj, lb, gap, labour = r.roster, r.coverage, r.objective, r.solve.bound, r.solve.gap, r.labour_cost
     else:
         d = solve_roster_decomposed(data, opts)

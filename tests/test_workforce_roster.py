@@ -3,7 +3,6 @@
 Each instance pays 1000 per uncovered staff-hour, so without the rule the optimum would work the extra
 shift; the assertion is that the roster does not, and that the independent validator finds nothing.
 """
-import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -103,7 +102,8 @@ def test_decomposition_bounds_bracket_the_optimum():
     emps = [emp(id=f"E{i}", skills=tuple(rng.choice(["pick", "pack"], size=rng.integers(1, 3), replace=False)),
                 hourly_cost=float(rng.uniform(18, 26)), min_minutes=16 * 60, max_minutes=40 * 60,
                 max_consecutive_days=5, min_days_off_per_week=2) for i in range(6)]
-    req = pd.concat([need({(d, 8, 16): 1 + (d % 2) for d in range(7)}), need({(d, 12, 20): 1 for d in range(7)}, "pack")])
+    req = pd.concat([need({(d, 8, 16): 1 + (d % 2) for d in range(7)}),
+                     need({(d, 12, 20): 1 for d in range(7)}, "pack")])
     data = hourly_roster_data(req, emps, cfg, 7)
     exact = solve_roster(data, SolveOptions(time_limit_s=60, mip_rel_gap=0))
     dec = solve_roster_decomposed(data, SolveOptions(time_limit_s=60, mip_rel_gap=1e-4))

@@ -193,7 +193,8 @@ def workforce_plan(con, cfg: WorkforceConfig, forecast: pd.DataFrame, progress=l
     rule = rule_roster_cost(_covered(req, coverage), emps, cfg.break_minutes)
     headcount, hc_solve = _headcount(volumes, hist, cfg, roles, staff)
     summary = {
-        "site": hist.site, "employees": len(emps), "roles": roles, "roster_week": str(volumes["week_start"].iloc[w0].date()),
+        "site": hist.site, "employees": len(emps), "roles": roles,
+        "roster_week": str(volumes["week_start"].iloc[w0].date()), "hiring_lead_weeks": cfg.hiring_lead_weeks,
         "roster_weeks": cfg.roster_weeks, "method": sol["method"], "objective": sol["objective"],
         "lower_bound": sol["lower_bound"], "gap": sol["gap"], "labour_cost": sol["labour_cost"],
         "required_hours": float(req["required"].sum()), "scheduled_hours": float(roster["paid_hours"].sum()),

@@ -10,12 +10,12 @@ Decision variables::
     x[e,d,t] ∈ {0,1}      employee e works template t on day d
     w[e,d]  ∈ [0,1]       employee e works on day d (= Σ_t x[e,d,t])
     n[g,d,t] ≥ 0          employees of skill group g on template t, day d (= Σ_{e∈g} x[e,d,t])
-    y[d,t,r] ∈ ℤ≥0        of those, how many work role r (split checked by Hall's condition)
+    y[d,t,r] ∈ ℤ≥0        of those, how many work role r (z[g,r,d,t] ≥ 0: group g's workers in role r)
     under[r,k], over[r,k] ≥ 0   staff short of / above the requirement of role r at cover key k
 
 Coverage is aggregated (``y`` per day × template × role rather than per employee × hour), which keeps the
-program small; an employee's role within a shift is recovered afterwards by a matching that Hall's
-condition guarantees to exist. Objective (currency)::
+program small; an employee's role within a shift is recovered afterwards by a matching that the
+transportation split z guarantees to exist. Objective (currency)::
 
     min Σ c_e·m_t/60·x[e,d,t] + Σ (u_rk·under[r,k] + o_rk·over[r,k])
         + Σ_on q_edt·(1 − x[e,d,t]) + Σ_off p_edt·x[e,d,t] + λ·W
@@ -23,6 +23,9 @@ condition guarantees to exist. Objective (currency)::
 ``c_e`` hourly cost, ``m_t`` paid minutes of template t, ``u``/``o`` under/over-coverage penalties per
 staff (per staff-hour for hourly rosters), ``q``/``p`` shift-on/off request weights, ``W`` the largest
 number of weekend days any employee works (fairness, soft, weight λ).
+
+Solved whole, this program proves the Curtois & Qu optima in seconds; for hourly rosters beyond ~10
+employees its LP relaxation becomes very degenerate and ``decompose.py`` solves it in pieces.
 """
 from __future__ import annotations
 
@@ -374,7 +377,7 @@ def _assign_roles(workers: list[int], counts: dict[str, int], data: RosterData) 
     cost = np.array([[0.0 if r in data.employees[e].skills else 1.0 for r in slots] for e in workers])
     rows, cols = linear_sum_assignment(cost)
     if cost[rows, cols].sum() > 0:
-        raise RuntimeError("role split violates skills: Hall's condition should have prevented this")
+        raise RuntimeError("role split violates skills: the transportation split should have prevented this")
     return {workers[i]: slots[j] for i, j in zip(rows, cols)}
 
 

@@ -1,7 +1,8 @@
 """The reference a planner would build by hand: fixed 8-hour shifts staffed at each shift's peak.
 
 Rule: three fixed shifts per day (06–14, 14–22, 22–06, each with the scenario's break in its middle
-hour; the week is cyclic, so the last night shift covers the first morning); for every day d, fixed shift f and role r, staff ``n[d,f,r] = max_{h ∈ f} ⌈req[r,d,h] / a_h⌉``
+hour; the week is cyclic, so the last night shift covers the first morning); for every day d, fixed
+shift f and role r, staff ``n[d,f,r] = max_{h ∈ f} ⌈req[r,d,h] / a_h⌉``
 (a_h: share of hour h worked, < 1 in the break hour), so every hour is covered. Cost = Σ n · paid hours ·
 mean hourly cost of the employees able to work r (currency). Every hour's requirement is met, so built
 for the hours the optimized roster covers it costs what the rule would pay for the same coverage.

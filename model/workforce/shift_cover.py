@@ -12,7 +12,7 @@ pattern s, ``short_p`` uncovered staff in period p, ``u`` penalty per uncovered 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyomo.environ as pyo
