@@ -128,3 +128,18 @@ def test_db_fits_service_times_and_stores_results(tmp_path):
         assert len(read_output(con, "sim_kpis")) > 0
     finally:
         con.close()
+
+
+def test_cli_json_and_error_exit_code(tmp_path):
+    import subprocess
+    import sys
+    short = ISSUE_EXAMPLE.replace("2000", "40").replace("warmup_hours: 100", "warmup_hours: 4")
+    cmd = [sys.executable, str(REPO / "run.py"), "simulate", str(write(tmp_path, short)), "--replications", "2",
+           "--seed", "9", "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["replications"] == 2 and summary["bottleneck"] in ("pick", "pack", "tie: pack = pick")
+    bad = subprocess.run(cmd[:3] + [str(write(tmp_path, "name: x\n", "x.yaml"))], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 1 and "no simulation: section" in bad.stderr

@@ -54,8 +54,10 @@ def run_simulation(net: Network, sim: SimulationConfig, spec: RunSpec, levels: l
     return summary, out
 
 
-def simulate_command(scenario_path, replications=None, seed=None, sweep=None, ladder=0, db=None):
-    """CLI entry: (JSON-able summary, text). See the module docstring."""
+def simulate_command(scenario_path: str | Path, replications: int | None = None, seed: int | None = None,
+                     sweep: str | None = None, ladder: int = 0, db: str | Path | None = None) -> tuple[dict, str]:
+    """CLI entry: (JSON-able summary, text). ``replications``/``seed`` override the section's; ``sweep`` is
+    START:STOP:STEP demand multipliers; ``ladder`` the rungs K. See the module docstring."""
     name, sim = load_simulation(scenario_path)
     fitted, con = None, None
     if db is not None:
