@@ -1,11 +1,12 @@
 """Ingest throughput and peak memory against DuckDB's own CSV load of the same file.
 
-    python benchmarks/ingest.py [--rows 5000000] [--workdir DIR] [--memory-limit 1GB]
+    python benchmarks/ingest.py [--rows 5000000] [--workdir DIR] [--memory-limit 1.5GB] [--repeat N]
 
 1. Generates a sales CSV of ``--rows`` lines (deterministic: every value is a function of the line index;
    one line in 100,000 carries a non-numeric quantity, so quarantine is exercised) plus the ``sku``
    (50,000) and ``location`` (20) files it references.
-2. Runs, each in its own fresh process with the same DuckDB memory limit and a fresh store file:
+2. Runs, each in its own fresh process with the same DuckDB memory limit (default: ingest's own,
+   ``model.ssot.ingest.MEMORY_LIMIT``) and a fresh store file:
    * ``raw``    — ``CREATE TABLE sales AS SELECT * FROM read_csv(file)`` (DuckDB's sniffer, no checks);
    * ``raw_pk`` — the same reader inserting into the canonical ``sales`` table, whose primary key
      (natural key, needed for idempotent upserts) DuckDB maintains as an ART index: the keyed floor;
@@ -28,7 +29,9 @@ from pathlib import Path
 
 import duckdb
 
-REPO = Path(__file__).resolve().parents[1]
+from model.ssot.ingest import MEMORY_LIMIT, configure, ingest_file
+from model.ssot.store import open_store
+
 N_SKUS, N_LOCATIONS, BAD_EVERY = 50_000, 20, 100_000
 
 
@@ -66,9 +69,6 @@ def child_raw(files: dict[str, Path], db: Path, memory_limit: str) -> dict:
 def child_raw_pk(files: dict[str, Path], db: Path, memory_limit: str) -> dict:
     """Reference: DuckDB's reader straight into the canonical ``sales`` table (primary key, NOT NULLs),
     no validation beyond dropping the rows whose quantity is not a number."""
-    sys.path.insert(0, str(REPO))
-    from model.ssot.store import open_store
-
     con = open_store(db)
     con.execute(f"SET memory_limit = '{memory_limit}'")
     t0 = time.perf_counter()
@@ -82,10 +82,6 @@ def child_raw_pk(files: dict[str, Path], db: Path, memory_limit: str) -> dict:
 
 
 def child_ingest(files: dict[str, Path], db: Path, memory_limit: str) -> dict:
-    sys.path.insert(0, str(REPO))
-    from model.ssot.ingest import configure, ingest_file
-    from model.ssot.store import open_store
-
     con = open_store(db)
     configure(con, memory_limit)
     ingest_file(con, files["location"], "location")
@@ -110,7 +106,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=5_000_000)
     ap.add_argument("--workdir", type=Path, default=None)
-    ap.add_argument("--memory-limit", default="1GB")
+    ap.add_argument("--memory-limit", default=MEMORY_LIMIT)
     ap.add_argument("--repeat", type=int, default=1, help="alternate raw/ingest N times, report the best of each")
     ap.add_argument("--child", choices=tuple(CHILDREN), default=None)
     args = ap.parse_args()

@@ -40,7 +40,9 @@ __all__ = ["BatchResult", "IngestError", "ManifestResult", "configure", "ingest_
            "ingest_manifest", "ingest_query"]
 
 STAGE, DUPS, PROBLEMS, CHANGED = "_ingest_stage", "_ingest_dups", "_ingest_problems", "_ingest_changed"
-MEMORY_LIMIT = "1GB"  # DuckDB buffer limit for ingest; larger batches spill to the store's temp folder
+# DuckDB buffer limit for ingest; larger batches spill to the store's temp folder. 5 M sales lines peak at
+# 1.3 GB RSS with 1.5 GB (1.1 GB with 1 GB, but 15 % slower from spilling): inside the 2 GB budget.
+MEMORY_LIMIT = "1.5GB"
 COUNTS = ("rows_read", "accepted", "quarantined", "unchanged")
 
 
