@@ -76,12 +76,14 @@ def test_decomposition_brackets_the_milp_optimum(seed, tightness, families):
     opt = milp_optimum(d)
     assert opt > free + 1e-6                      # the coupling rows bind
     assert r.lower_bound <= opt + 1e-6 <= r.upper_bound + 2e-6
+    assert r.upper_bound <= 1.03 * opt                # repair + one-SKU-at-a-time polish
     assert np.all(usage(r.prepared, r.plan) <= d.caps + 1e-6)
     assert r.gap == pytest.approx((r.upper_bound - r.lower_bound) / r.upper_bound)
 
 
 @pytest.mark.parametrize("seed,tightness,families", [(2, 0.5, ("storage",)), (0, 0.8, ("budget",)),
-                                                     (2, 0.5, ("inbound",))])
+                                                     (2, 0.5, ("inbound",)), (4, 0.5, ("budget",)),
+                                                     (4, 0.5, ("inbound",)), (3, 0.5, ("inbound",))])
 def test_binding_cases_reach_the_optimum(seed, tightness, families):
     d = synthetic_instance(3, 6, seed=seed, tightness=tightness, families=families)
     r = solve_replenishment(d, SMALL)
@@ -168,3 +170,15 @@ def test_process_pool_gives_the_same_plan():
     one, two = solve_replenishment(d, params), solve_replenishment(d, params.__class__(**{**params.__dict__, "workers": 2}))
     assert one.lower_bound == pytest.approx(two.lower_bound, rel=1e-12)
     assert np.array_equal(one.plan.receipts, two.plan.receipts)
+
+
+def test_capped_dp_respects_position_and_receipt_caps():
+    from model.inventory.lotsizing import sku_row, solve_capped
+    d = one_sku([10] * 6, holding=0.01, order_cost=50, lost=20.0)
+    p = prepare(d, ReplenishmentParams(max_states=128, max_cover_weeks=8))
+    (idx, grp), = p.chunks
+    free = solve_capped(sku_row(grp, 0), np.full(6, np.inf), np.full(6, np.inf))
+    assert free.receipts[0].max() > 25                      # uncapped: one or two big lots
+    capped = solve_capped(sku_row(grp, 0), np.full(6, 15.0), np.full(6, 12.0))
+    assert capped.position[0].max() <= 15 and capped.receipts[0].max() <= 12
+    assert capped.lost[0].sum() == 0 and capped.value[0] > free.value[0]

@@ -134,6 +134,49 @@ def solve_group(g: SkuGroup, pos_price: np.ndarray, inb_price: np.ndarray) -> Gr
     return _backtrack(g, f, back_p, back_z)
 
 
+def sku_row(g: SkuGroup, i: int) -> SkuGroup:
+    """The one-SKU group of row ``i`` of ``g``."""
+    one = slice(i, i + 1)
+    return SkuGroup(n_states=g.n_states, case=g.case, min_cases=g.min_cases[one], lead=g.lead[one],
+                    init=g.init[one], demand=g.demand[one], scheduled=g.scheduled[one], safety=g.safety[one],
+                    fixed_cost=g.fixed_cost[one], unit_cost_g=g.unit_cost_g[one], hold_g=g.hold_g[one],
+                    lost_g=g.lost_g[one], short_g=g.short_g[one])
+
+
+def solve_capped(g: SkuGroup, pos_cap: np.ndarray, rcv_cap: np.ndarray) -> GroupPlan:
+    """Exact DP of the single SKU of ``g`` at true cost with per-week caps: ``P_t ≤ pos_cap_t`` and
+    ``q_t ≤ rcv_cap_t`` (granules) — the SKU's share of storage, cash and receiving left by the others.
+    Orders are enumerated case by case (m = m_min .. ⌊rcv_cap/c⌋), so the receiving cap is exact."""
+    s, c, t_len = g.n_states, g.case, g.demand.shape[1]
+    pos = np.arange(s)
+    f = np.full(s, INF)
+    f[g.init[0]] = 0.0
+    back_p = np.empty((t_len, 1, s), dtype=np.int16)
+    back_z = np.empty((t_len, 1, s), dtype=np.int16)
+    for t in range(t_len):
+        r = int(g.scheduled[0, t])
+        if r:
+            f = np.concatenate([np.full(min(r, s), INF), f[:max(s - r, 0)]])
+        gp, src = f.copy(), np.full(s, -1)
+        top = int(min((s - 1) // c, np.floor(rcv_cap[t] / c + 1e-9))) if t >= g.lead[0] else -1
+        for m in range(int(g.min_cases[0]), top + 1):
+            q = m * c
+            cand = np.full(s, INF)
+            cand[q:] = f[:s - q] + g.fixed_cost[0] + g.unit_cost_g[0] * q
+            better = cand < gp
+            gp[better], src[better] = cand[better], (pos - q)[better]
+        gp[pos > pos_cap[t] + 1e-9] = INF
+        back_z[t, 0] = src
+        d = int(g.demand[0, t])
+        reach = np.minimum(pos + d, s - 1)
+        f = np.where(pos + d < s, gp[reach], INF)
+        back_p[t, 0] = reach
+        head = gp[:min(d, s - 1) + 1] + g.lost_g[0] * (d - pos[:min(d, s - 1) + 1])
+        f[0], back_p[t, 0, 0] = head.min(), int(np.argmin(head))
+        f = f + g.hold_g[0] * pos + g.short_g[0] * np.maximum(g.safety[0, t] - pos, 0)
+    return _backtrack(g, f[None, :], back_p, back_z)
+
+
 def _backtrack(g: SkuGroup, f: np.ndarray, back_p: np.ndarray, back_z: np.ndarray) -> GroupPlan:
     b, t_len = g.demand.shape
     rows = np.arange(b)

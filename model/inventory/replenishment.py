@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from model.inventory.lotsizing import GroupPlan, SkuGroup, solve_group
+from model.inventory.lotsizing import GroupPlan, SkuGroup, sku_row, solve_capped, solve_group
 from solvers import InfeasibleModelError, SolveOptions, solve
 
 FAMILIES = ("storage_capacity", "inbound_capacity", "cash_budget")
@@ -479,6 +479,44 @@ def improve(p: Prepared, caps: np.ndarray, x: Plan, alternatives: list[Plan], ma
     return x
 
 
+def _residual_caps(p: Prepared, caps: np.ndarray, x: Plan, use: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """SKU i's caps in granules when every other SKU keeps its plan in ``x``: position (storage and cash
+    rows) and planned receipts (inbound row, net of scheduled receipts)."""
+    free = caps - use + _one_usage(p, x, i)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(p.coef[:, i, None] > 0, free / p.coef[:, i, None], np.inf)
+    pos_cap = np.floor(np.minimum(per[0], per[2]) + 1e-9)
+    return pos_cap, np.floor(per[1] + 1e-9) - p.scheduled[i]
+
+
+def polish(p: Prepared, caps: np.ndarray, x: Plan, order: np.ndarray, deadline: float) -> Plan:
+    """Re-optimise SKUs one at a time, in ``order``, exactly (:func:`solve_capped`) within the capacity the
+    other SKUs leave; each accepted change lowers the cost and keeps the plan feasible."""
+    x = Plan(x.receipts.copy(), x.position.copy(), x.stock.copy(), x.lost.copy(), x.cost.copy())
+    where = {int(i): (grp, row) for idx, grp in p.chunks for row, i in enumerate(idx)}
+    use = usage(p, x)
+    for i in order:
+        if time.perf_counter() > deadline:
+            break
+        grp, row = where[int(i)]
+        pos_cap, rcv_cap = _residual_caps(p, caps, x, use, i)
+        new = solve_capped(sku_row(grp, row), pos_cap, rcv_cap)
+        if not new.value[0] < x.cost[i] - 1e-9 * max(1.0, abs(x.cost[i])):
+            continue
+        before = _one_usage(p, x, i)
+        for k in ("receipts", "position", "stock", "lost"):
+            getattr(x, k)[i] = getattr(new, k)[0]
+        x.cost[i] = _row_cost(p, x, i)
+        use += _one_usage(p, x, i) - before
+    return x
+
+
+def _row_cost(p: Prepared, x: Plan, i: int) -> float:
+    q, st, lost = x.receipts[i], x.stock[i], x.lost[i]
+    return float((q > 0).sum() * p.fixed_cost[i] + p.unit_cost_g[i] * q.sum() + p.hold_g[i] * st.sum()
+                 + p.lost_g[i] * lost.sum() + p.short_g[i] * np.maximum(p.safety[i] - st, 0).sum())
+
+
 # ----------------------------------------------------------------------------------------- decomposition
 
 
@@ -531,6 +569,7 @@ def solve_replenishment(data: ReplenishmentInput, params: ReplenishmentParams = 
     try:
         run.dual_phase()
         run.primal_phase()
+        run.polish_phase()
     finally:
         run.sweep.close()
     return run.result()
@@ -575,6 +614,8 @@ class _Run:
         self.master.add_cut(float(plan.cost.sum()), use)
         if value > self.lb:
             self.lb, self.lam_best, self.plan_best = value, lam, plan
+        if self.k == 1:
+            self.free_cost = plan.cost          # prices are zero in the first round
         return plan, value
 
     def offer(self, plan: Plan, alts: list[Plan]) -> None:
@@ -633,6 +674,20 @@ class _Run:
             alts = (alts + [plan])[-4:]
             self.offer(base, alts)
             step *= 2.0
+
+    def polish_phase(self) -> None:
+        """Spend the time left re-optimising, one by one, the SKUs whose plan costs most above their
+        unconstrained optimum (the first sweep's plan)."""
+        excess = self.best.cost - self.free_cost
+        order = np.argsort(-excess, kind="stable")[: int((excess > 1e-9).sum())]
+        if order.size == 0 or self.gap <= self.params.target_gap:
+            return
+        before = float(self.best.cost.sum())
+        self.best = polish(self.p, self.caps, self.best, order, self.deadline - 0.05 * self.params.time_limit_s)
+        if self.best.cost.sum() < before:
+            self.history.append({"iteration": self.k, "lower_bound": self.lb, "upper_bound": float(self.best.cost.sum()),
+                                 "gap": self.gap, "seconds": time.perf_counter() - self.t0})
+            self.progress(f"replenishment polish: UB {self.best.cost.sum():,.0f} gap {self.gap:.3%}")
 
     def result(self) -> ReplenishmentResult:
         ub = float(self.best.cost.sum())
