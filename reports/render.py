@@ -54,22 +54,29 @@ def _env() -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def chart_html(chart: alt.TopLevelMixin, element_id: str) -> Markup:
-    """A div and the script that embeds the chart's spec into it (``</`` escaped inside the JSON)."""
-    spec = json.dumps(chart.to_dict(), separators=(",", ":")).replace("</", "<\\/")
+def chart_html(spec: dict, element_id: str) -> Markup:
+    """A div and the script that embeds the Vega-Lite spec into it (``</`` escaped inside the JSON)."""
+    spec = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
     return Markup(f'<div class="chart" id="{element_id}"></div>\n<script>vegaEmbed("#{element_id}", {spec}, '
                   f'{json.dumps(EMBED_OPTIONS)}).catch(console.error);</script>')
 
 
-def chart_svg(chart: alt.TopLevelMixin) -> Markup:
-    """The chart as an SVG image (data URI) for the PDF."""
-    svg = vlc.vegalite_to_svg(chart.to_dict(), vl_version=VL_VERSION)
+def chart_svg(spec: dict) -> Markup:
+    """The Vega-Lite spec drawn as an SVG image (data URI) for the PDF."""
+    svg = vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
     data = base64.b64encode(svg.encode()).decode()
     return Markup(f'<img class="chart" alt="chart" src="data:image/svg+xml;base64,{data}">')
 
 
+def _specs(sections: list[Section]) -> list[Section]:
+    """Each chart block's Altair chart as its validated Vega-Lite spec (built once for HTML and PDF)."""
+    return [Section(s.id, s.title, [Block("chart", b.data.to_dict(), b.title, b.caption, b.css)
+                                     if b.kind == "chart" and isinstance(b.data, alt.TopLevelMixin) else b
+                                     for b in s.blocks]) for s in sections]
+
+
 def _draw_charts(sections: list[Section], mode: str) -> list[Section]:
-    """Replace each chart block's Altair object by its HTML embed or SVG image."""
+    """Replace each chart block's spec by its HTML embed or SVG image."""
     out, n = [], 0
     for s in sections:
         blocks = []
@@ -89,7 +96,7 @@ def render_page(sections: list[Section], meta: dict, mode: str) -> str:
     if mode == "pdf":
         css += "\n" + (TEMPLATES / "print.css").read_text()
     return _env().get_template("report.html.j2").render(
-        sections=_draw_charts(sections, mode), meta=meta, mode=mode, css=Markup(css),
+        sections=_draw_charts(_specs(sections), mode), meta=meta, mode=mode, css=Markup(css),
         vega=Markup(vega_bundle()) if mode == "html" else "")
 
 
@@ -100,6 +107,7 @@ def write_report(sections: list[Section], meta: dict, out_dir: str | Path, stem:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    sections = _specs(sections)
     paths = {"html": out / f"{stem}.html"}
     paths["html"].write_text(render_page(sections, meta, "html"), encoding="utf-8")
     if pdf:
