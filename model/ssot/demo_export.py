@@ -199,6 +199,7 @@ def write_jsonl_gz(table: pa.Table, path: Path) -> int:
     con = duckdb.connect()
     try:
         con.execute("SET threads = 1")
+        con.execute("SET memory_limit = '1GB'")
         con.register("export_table", table)
         con.execute(f"COPY (SELECT * FROM export_table) TO '{_sql_quote(path)}' (FORMAT json, COMPRESSION gzip)")
     finally:

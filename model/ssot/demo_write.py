@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -55,30 +55,38 @@ class _Stream:
 
 
 def write_all(out: Path, biz: Business, blocks: Iterable[BlockOut], seed: int) -> tuple[dict, int]:
-    """Write every export, mapping, the manifest and the ground truth; returns ({file: rows}, dirty rows)."""
+    """Write every export, mapping, the manifest and the ground truth; returns ({file: rows}, dirty rows).
+
+    Files are written one after the other and each large intermediate is dropped as soon as its last
+    file is out (peak memory at 50,000 SKUs)."""
     rng, drng = np.random.default_rng([seed, 2]), np.random.default_rng([seed, 3])
     acc, files, dirty = _stream_blocks(out, biz, blocks, drng)
-    orders, web_lines = _web_orders(rng, biz, pd.concat(acc["sales"], ignore_index=True))
+    sales = pd.concat(acc.pop("sales"), ignore_index=True)
+    orders, web_lines = _web_orders(rng, biz, sales)
+    store_lines = _store_lines(biz, sales)
+    del sales
     dc_volume = np.sum(acc["dc_volume"], axis=0)
     biz.locs.loc[biz.locs["location_id"] == "DC1", "storage_m3"] = float(np.ceil(dc_volume.max() / 0.95 / 10) * 10)
-    store_lines = _store_lines(biz, acc["sales"])
-    builders: dict[str, Callable[[], Built]] = {
-        "pos/sales.csv": lambda: _pos_sales(biz, store_lines, web_lines, orders, drng),
-        "logistics/shipments.jsonl.gz": lambda: _shipments(orders, biz, drng),
-        "pos/traffic.csv": lambda: _traffic(rng, biz, store_lines, orders, drng),
-        "inventory_db/purchase_orders.parquet": lambda: _purchase_orders(acc["orders"], biz, drng),
-        "inventory_db/receipts.parquet": lambda: _receipts(acc["receipts"], biz, drng),
-        "competitors/prices.csv": lambda: _competitors(acc["feed"], biz, drng),
-        "pos/articles.csv": lambda: _articles(biz, drng),
-        "pos/locations.csv": lambda: (_locations(biz.locs), []),
-        "inventory_db/suppliers.parquet": lambda: (_suppliers(biz), []),
-        "inventory_db/staff.parquet": lambda: (_staff(rng, biz, orders), []),
-        "calendar/holidays.csv": lambda: (_calendar(biz), []),
-    }
-    for name, build in builders.items():
-        table, bad = build()
-        files[name] = _write(out / name, table)
-        dirty += bad
+
+    def emit(name: str, built: Built) -> None:
+        files[name] = _write(out / name, built[0])
+        dirty.extend(built[1])
+        _release_memory()
+
+    emit("pos/sales.csv", _pos_sales(biz, store_lines, web_lines, orders, drng))
+    del web_lines
+    emit("logistics/shipments.jsonl.gz", _shipments(orders, biz, drng))
+    emit("pos/traffic.csv", _traffic(rng, biz, store_lines, orders, drng))
+    recent_orders_per_day = _recent_orders_per_day(orders)
+    del store_lines, orders
+    emit("inventory_db/purchase_orders.parquet", _purchase_orders(acc["orders"], biz, drng))
+    emit("inventory_db/receipts.parquet", _receipts(acc["receipts"], biz, drng))
+    emit("competitors/prices.csv", _competitors(acc["feed"], biz, drng))
+    emit("pos/articles.csv", _articles(biz, drng))
+    emit("pos/locations.csv", (_locations(biz.locs), []))
+    emit("inventory_db/suppliers.parquet", (_suppliers(biz), []))
+    emit("inventory_db/staff.parquet", (_staff(rng, biz, recent_orders_per_day), []))
+    emit("calendar/holidays.csv", (_calendar(biz), []))
     write_truth(out, biz, acc, dc_volume, dirty, seed)
     write_manifest(out)
     return files, len(dirty)
@@ -194,10 +202,9 @@ def _order_ids(web: np.ndarray, no: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(pa.array(np.where(web, "W", "M")), digits, "")
 
 
-def _store_lines(biz: Business, sales_blocks: list[pd.DataFrame]) -> pd.DataFrame:
+def _store_lines(biz: Business, s: pd.DataFrame) -> pd.DataFrame:
     """Store sales: one line per SKU × store × day on the day's Z-batch, booked at 20:00."""
     types = np.array(biz.ch.types)
-    s = pd.concat(sales_blocks, ignore_index=True)
     s = s[types[s["channel"].to_numpy()] == "store"].sort_values(["day", "channel", "sku"]).reset_index(drop=True)
     return s.assign(line_no=s.groupby(["day", "channel"]).cumcount().to_numpy() + 1)
 
@@ -376,9 +383,14 @@ def _suppliers(biz: Business) -> pa.Table:
         "lt_sd_d": s["lead_time_sd_days"], "min_order_val": s["min_order_value"]}), preserve_index=False)
 
 
-def _staff(rng, biz: Business, orders: pd.DataFrame) -> pa.Table:
+def _recent_orders_per_day(orders: pd.DataFrame) -> float:
+    """Orders per day over the last 8 weeks of history (sizes the DC's headcount)."""
     last = orders["created_at"] >= orders["created_at"].max() - np.timedelta64(56, "D")
-    st = draw_staff(rng, biz.locs, last.sum() / 56.0)
+    return last.sum() / 56.0
+
+
+def _staff(rng, biz: Business, dc_orders_per_day: float) -> pa.Table:
+    st = draw_staff(rng, biz.locs, dc_orders_per_day)
     return pa.Table.from_pandas(pd.DataFrame({
         "emp_no": st["employee_id"], "full_name": st["name"], "home_site": st["location_id"],
         "skills": st["skills"].str.replace("|", ",", regex=False), "min_h_week": st["contract_min_hours"],
