@@ -40,7 +40,7 @@ def test_backtest_scores_every_fold_and_selection_prefers_the_seasonal_model(sea
     assert bt.scored.groupby("fold")["cutoff"].nunique().eq(1).all()
     assert (bt.scored["period_start"] > bt.scored["cutoff"]).all()  # never scored on training periods
     chosen = choose(bt.scored.assign(segment="fast"), "wape")
-    assert chosen == {"fast": ["seasonal_naive"]}
+    assert chosen == {"fast": {"seasonal_naive": 1.0}}
 
 
 def test_ensemble_averages_mean_and_quantiles(seasonal):
@@ -51,6 +51,9 @@ def test_ensemble_averages_mean_and_quantiles(seasonal):
     assert ens["model"].iloc[0] == "ensemble(naive+seasonal_naive)"
     assert np.allclose(ens["mean"], (a["mean"].to_numpy() + b["mean"].to_numpy()) / 2)
     assert np.allclose(ens["q0.9"], (a["q0.9"].to_numpy() + b["q0.9"].to_numpy()) / 2)
+    w = combine(pd.concat([a, b]), {"naive": 0.25, "seasonal_naive": 0.75})
+    assert np.allclose(w["mean"], 0.25 * a["mean"].to_numpy() + 0.75 * b["mean"].to_numpy())
+    assert w["model"].iloc[0] == "ensemble(0.25*naive+0.75*seasonal_naive)"
 
 
 def test_pipeline_end_to_end_with_cold_start_and_cache(seasonal, tmp_path):

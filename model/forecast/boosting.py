@@ -3,7 +3,8 @@
 One model for every series i, origin period t and horizon k = 1..H predicts the scaled target
 y[i,t+k] / s[i,t], where s[i,t] = max(mean of the last w known periods, 0.25·mean of all known periods
 up to t, 1 unit) and w = min(m, 13). Features (all known at t): scaled lags y[i,t−j]/s, j < L; scaled
-rolling means; share of zero periods; the same period one and two seasons back y[i,t+k−m]/s,
+rolling means; share of zero periods; growth of the last 3 periods over the same periods a season
+earlier, for the series and for the sum of all series (market trend); the same period one and two seasons back y[i,t+k−m]/s,
 y[i,t+k−2m]/s; horizon k; the target period's calendar position; log s; each known covariate at t+k raw and
 relative to its mean over the last w periods (price vs recent price, promotion share); static categoricals.
 Rows are weighted by s, so the fit weighs series by volume as WAPE does. Scaled targets are capped at their 99.5 % quantile and so are scaled predictions (no explosive
@@ -46,6 +47,10 @@ class Panel:
         self.pY, self.pZ = _prefix(self.Y), _prefix(np.where(np.isfinite(self.Y), self.Y == 0, np.nan))
         change = np.hstack([np.full((len(self.ids), 1), np.nan), np.abs(np.diff(self.Y, axis=1))])
         self.pD = _prefix(change)
+        total = np.nansum(self.Y, axis=0)  # all series: a market-level trend (shared shocks)
+        roll = pd.Series(total).rolling(3, min_periods=1).mean().to_numpy()
+        m = spec.season_length
+        self.total_yoy = np.r_[np.full(m, np.nan), roll[m:] / np.where(roll[:-m] > 0, roll[:-m], np.nan)]
         self.pX = {c: _prefix(a) for c, a in self.X.items()}
         last = history.groupby("series_id")["period_start"].max().reindex(self.ids)
         self.last = self.dates.get_indexer(last)
@@ -112,6 +117,8 @@ def features(p: Panel, spec: FrameSpec, i: np.ndarray, t: np.ndarray, k: np.ndar
         f["volatility"] = np.fmax(np.nan_to_num(_window_mean(p.pD, i, t, w) / s, nan=1.0), MIN_VOLATILITY)
         for back in (1, 2):
             f[f"season{back}"] = _take(p.Y, i, t + k - back * m) / s
+        f["yoy"] = _window_mean(p.pY, i, t, 3) / _window_mean(p.pY, i, t - m, 3)
+        f["market_yoy"] = p.total_yoy[np.clip(t, 0, len(p.total_yoy) - 1)]
         f["season1_smooth"] = _window_mean(p.pY, i, t + k - m + 1, 3) / s
         f["horizon"] = k.astype(float)
         f["calendar"] = _calendar(p.dates, spec.freq)[np.clip(t + k, 0, len(p.dates) - 1)]

@@ -41,21 +41,22 @@ class PipelineSettings:
 class PipelineResult:
     forecast: pd.DataFrame                      # the contract table, model = chosen model/ensemble
     metrics: pd.DataFrame                       # model × segment × metric (backtest), incl. "all" and "selected"
-    selected: dict[str, list[str]]              # segment → members
+    selected: dict[str, dict[str, float]]       # segment → member weights
     fit_seconds: dict[str, float]               # per model: backtest fits + final fit, wall seconds
     skipped: list[str] = field(default_factory=list)  # models dropped for the time budget
     segments: pd.Series = field(default_factory=pd.Series)
     scales: dict[str, list[float]] = field(default_factory=dict)  # segment → recalibration c_α
 
 
-def default_choice(models: list[str], segs: pd.Series) -> dict[str, list[str]]:
+def default_choice(models: list[str], segs: pd.Series) -> dict[str, dict[str, float]]:
     """Without a backtest: TSB for intermittent/slow series when available; otherwise the ensemble of all
     non-baseline models (all models if only baselines were asked for)."""
     core = [m for m in models if m not in BASELINES and m != "tsb"] or list(models)
-    return {s: (["tsb"] if s != "fast" and "tsb" in models else core) for s in segs.unique()}
+    return {s: ({"tsb": 1.0} if s != "fast" and "tsb" in models else {m: 1 / len(core) for m in core})
+            for s in segs.unique()}
 
 
-def _evaluate(scored: pd.DataFrame, segs: pd.Series, chosen: dict[str, list[str]]):
+def _evaluate(scored: pd.DataFrame, segs: pd.Series, chosen: dict[str, dict[str, float]]):
     """Metrics per model × segment, plus the chosen (recalibrated) combination, and the scales used."""
     scored = scored.assign(segment=scored["series_id"].map(segs))
     rows, sel_parts, scales = [], [], {}
