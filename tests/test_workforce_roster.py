@@ -118,3 +118,12 @@ def test_bad_requirement_row_is_named():
         hourly_roster_data(need({(9, 6, 8): 1}), [emp()], CFG, 7)
     with pytest.raises(ValueError, match="min_minutes"):
         hourly_roster_data(need({(0, 6, 8): 1}), [emp(min_minutes=100, max_minutes=10)], CFG, 7)
+
+
+def test_weekend_fairness_splits_weekends():
+    req = need({(5, 6, 14): 1, (6, 6, 14): 1})
+    cheap, dear = emp(id="A", hourly_cost=20.0), emp(id="B", hourly_cost=21.0)
+    res, _ = solve(req, [cheap, dear])                      # no fairness: the cheaper one works both days
+    assert set(res.roster["employee_id"]) == {"A"}
+    res, _ = solve(req, [cheap, dear], CFG.model_copy(update={"weekend_fairness_weight": 50}))
+    assert sorted(res.roster["employee_id"]) == ["A", "B"]  # 8 extra labour beats 50 of unfairness

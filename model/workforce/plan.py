@@ -27,7 +27,7 @@ from model.workforce.workload import combine_profiles, day_of_week_profile, hour
 from scenarios.schema import WorkforceConfig
 from solvers import SolveOptions
 
-MONOLITHIC_MAX_EMPLOYEES = 10   # above this the two-phase solve (decompose.py) is used
+MONOLITHIC_MAX_EMPLOYEES = 6   # above this decompose.py is used (it beat the whole program at 10 and 17)
 
 
 @dataclass
