@@ -5,10 +5,11 @@ Rules (each a small function; all inputs are stage tables):
 1. **Peaks** — weeks whose total forecast mean is at least ``(1 + peak_threshold) ×`` the reference week
    (the simulation's reference demand when published, else the median week); consecutive peak weeks form
    one peak with start, end and load factor ``L = max week / reference``.
-2. **Capacity** — before a peak with load L, take the bottleneck ladder's steps in order while the cliff
-   before the step is ≤ L (without the step, the operation breaks at the peak); each is due
-   ``lead_time_weeks`` before the peak starts (at the peak's start when no lead time is published). If the
-   ladder ends below L, the plan says so.
+2. **Capacity** — before a peak with load L (and, first, for the reference load L = 1 from the start of
+   the horizon), take the bottleneck ladder's steps in order while the cliff before the step is ≤ L
+   (without the step, the operation breaks there); each step is due once, ``lead_time_weeks`` before the
+   first load that needs it (at its start when no lead time is published). If the ladder ends below L, the
+   plan says so.
 3. **Staff** — every month whose planned heads (core + temps) rise over the previous month: hire the
    difference ``hiring_lead_weeks`` before the month starts.
 4. **Stock build-up** — orders arriving from ``build_weeks`` before a peak to its end: the first must be
@@ -23,6 +24,7 @@ import pandas as pd
 from reports.fmt import money
 
 COLUMNS = ("deadline", "quarter", "area", "milestone", "detail")
+PEAK_THRESHOLD = 0.2  # a peak week has ≥ 1.2 × the reference week's demand
 
 
 def quarter_label(ts: pd.Timestamp) -> str:
@@ -30,7 +32,8 @@ def quarter_label(ts: pd.Timestamp) -> str:
     return f"Q{ts.quarter} {ts.year}"
 
 
-def demand_peaks(total: pd.DataFrame, reference: float | None = None, peak_threshold: float = 0.2) -> pd.DataFrame:
+def demand_peaks(total: pd.DataFrame, reference: float | None = None,
+                 peak_threshold: float = PEAK_THRESHOLD) -> pd.DataFrame:
     """Peaks of weekly total demand ``total(period_start, mean)``: ``start, end, peak_week, load`` with
     ``load = max_t mean_t / reference`` over the peak's weeks (reference: the median week if None)."""
     df = total.sort_values("period_start", ignore_index=True)
@@ -45,30 +48,43 @@ def demand_peaks(total: pd.DataFrame, reference: float | None = None, peak_thres
     return pd.DataFrame(rows, columns=["start", "end", "peak_week", "load"])
 
 
-def capacity_steps(peaks: pd.DataFrame, steps: pd.DataFrame, base_cliff: float, currency: str = "") -> pd.DataFrame:
+def capacity_steps(peaks: pd.DataFrame, steps: pd.DataFrame, base_cliff: float, currency: str = "",
+                   horizon_start: pd.Timestamp | None = None) -> pd.DataFrame:
     """Rule 2: ladder steps (``kpis.bottleneck_ladder``: step, resource, action, cost, cliff_after, optional
-    lead_time_weeks; cliff_after NaN = no cliff left in the swept range) needed before each peak."""
-    rows = []
+    lead_time_weeks; cliff_after NaN = no cliff left in the swept range) needed before each peak, each step
+    once at its earliest due date. With ``horizon_start``, the reference load itself (1.0×, from the start of
+    the horizon) is checked first: a cliff at or below it needs steps now."""
+    loads = peaks.assign(name=["the peak of " + f"{d:%d %b}" for d in peaks.start])
+    if horizon_start is not None:
+        now = pd.DataFrame([{"start": pd.Timestamp(horizon_start), "load": 1.0, "name": "the reference load"}])
+        loads = pd.concat([now, loads], ignore_index=True)
+    rows, scheduled = [], set()
     ordered = steps.sort_values("step").to_dict("records")
-    for p in peaks.itertuples():
+    for p in loads.sort_values("start").itertuples():
         cliff = base_cliff
         for st in ordered:
             if cliff > p.load:
                 break
             after = st["cliff_after"] if pd.notna(st["cliff_after"]) else np.inf
-            lead = st.get("lead_time_weeks")
-            lead_text = f"lead time {lead:g} weeks" if lead is not None and pd.notna(lead) else \
-                "no lead time given: due by the peak at the latest"
-            rows.append(_row(p.start - pd.Timedelta(weeks=float(lead) if lead is not None and pd.notna(lead) else 0),
-                             "capacity", f"{st['action']} ({st['resource']})",
-                             f"peak of {p.start:%d %b} needs {p.load:.2f}× load; cliff {cliff:.2f}× → "
-                             f"{_cliff(after)} after this step; cost {money(st['cost'], currency)}; {lead_text}"))
+            if st["step"] not in scheduled:
+                rows.append(_step_row(st, p, cliff, after, currency))
+                scheduled.add(st["step"])
             cliff = after
         if cliff <= p.load:
-            rows.append(_row(p.start, "capacity", "ladder exhausted before the peak",
-                             f"after every listed step the cliff ({cliff:.2f}×) is still below the peak load "
-                             f"({p.load:.2f}×): plan a structural change"))
+            rows.append(_row(p.start, "capacity", f"ladder exhausted before {p.name}",
+                             f"after every listed step the cliff ({cliff:.2f}×) is still below the load of "
+                             f"{p.name} ({p.load:.2f}×): plan a structural change"))
     return _frame(rows)
+
+
+def _step_row(st: dict, p, cliff: float, after: float, currency: str) -> dict:
+    lead = st.get("lead_time_weeks")
+    known = lead is not None and pd.notna(lead)
+    lead_text = f"lead time {lead:g} weeks" if known else f"no lead time given: due by {p.name} at the latest"
+    return _row(p.start - pd.Timedelta(weeks=float(lead) if known else 0.0), "capacity",
+                f"{st['action']} ({st['resource']})",
+                f"{p.name} needs {p.load:.2f}× load; cliff {cliff:.2f}× → {_cliff(after)} after this step; "
+                f"cost {money(st['cost'], currency)}; {lead_text}")
 
 
 def _cliff(level: float) -> str:

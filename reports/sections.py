@@ -358,7 +358,8 @@ def milestone_plan(report: StudyReport) -> tuple[pd.DataFrame, list[str]]:
         link = weak_link(report)
         base = link.cliff.cliff_load if pd.notna(link.cliff.cliff_load) else np.inf
         steps = kpis.bottleneck_ladder(require(report, "simulation", "sim_ladder"))
-        return milestones.capacity_steps(_peaks(report), steps, base, cur)
+        start = require(report, "forecast", "forecast").period_start.min()
+        return milestones.capacity_steps(_peaks(report), steps, base, cur, horizon_start=start)
 
     def staff_rule():
         h = kpis.headcount_plan(require(report, "workforce", "plan_headcount"))
@@ -384,6 +385,9 @@ def milestone_plan(report: StudyReport) -> tuple[pd.DataFrame, list[str]]:
 def milestones_section(report: StudyReport, plan: pd.DataFrame, notes: list[str]) -> Section:
     """Demand peaks, then every milestone by quarter; rules that could not run say why, once each."""
     peaks, message = attempt(lambda: _peaks(report))
+    if peaks is not None and peaks.empty:
+        peaks, message = None, (f"No demand peak: no week reaches {1 + milestones.PEAK_THRESHOLD:.1f}× the "
+                                "reference week's demand.")
     blocks = [] if peaks is None else [table(peaks, [
         ("start", "Peak from", fmt.date), ("end", "to", fmt.date), ("peak_week", "Top week", fmt.date),
         ("load", "Load vs reference", fmt.ratio)], n=None, title="Demand peaks")]

@@ -159,7 +159,10 @@ def test_capacity_steps_take_the_ladder_until_the_peak_fits():
     assert m.deadline.tolist() == [pd.Timestamp("2027-10-04"), pd.Timestamp("2027-08-09")]
     assert milestones.capacity_steps(peaks, ladder, base_cliff=1.7).empty
     short = milestones.capacity_steps(peaks.assign(load=2.5), ladder, base_cliff=1.3)
-    assert short.milestone.iloc[-1] == "ladder exhausted before the peak"
+    assert short.milestone.iloc[-1] == "ladder exhausted before the peak of 01 Nov"
+    today = milestones.capacity_steps(peaks, ladder, base_cliff=0.9, horizon_start=pd.Timestamp("2027-01-04"))
+    assert today.milestone.tolist() == ["+2 pack (pack)", "+1 dock (dock)"]  # each step once, earliest need
+    assert today.deadline.iat[0] == pd.Timestamp("2026-12-07") and "the reference load" in today.detail.iat[0]
     no_lead = milestones.capacity_steps(peaks, ladder.drop(columns="lead_time_weeks").assign(
         cliff_after=[np.nan, 1.8, 2.2]), base_cliff=1.3)
     assert no_lead.deadline.tolist() == [peaks.start.iat[0]] and "beyond the swept range" in no_lead.detail.iat[0]
