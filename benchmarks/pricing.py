@@ -38,8 +38,8 @@ def catalogue(n_skus: int, n_weeks: int, seed: int = 0) -> tuple[pd.DataFrame, p
     skus["list_price"] = skus["current_price"] = first
     skus["unit_cost"] = np.round(first * rng.uniform(0.4, 0.7, n_skus), 2)
     base = np.exp(rng.normal(np.log(30), 1.0, n_skus))
-    # flagged SKUs are overstocked: 1.2–3 × the horizon's demand at the current price (slow movers)
-    skus["stock"] = np.where(skus["clearance"], base * n_weeks * rng.uniform(1.2, 3.0, n_skus), np.nan)
+    # flagged SKUs are overstocked: 1–2 × the horizon's demand at the current price (slow movers)
+    skus["stock"] = np.where(skus["clearance"], base * n_weeks * rng.uniform(1.0, 2.0, n_skus), np.nan)
     season = 1 + 0.2 * np.sin(2 * np.pi * np.arange(n_weeks) / 52)
     weeks = pd.DataFrame({"sku_id": np.repeat(skus["sku_id"].to_numpy(), n_weeks),
                           "week_start": np.tile(np.arange(n_weeks), n_skus),
@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--reference-skus", type=int, default=150)
     ap.add_argument("--workers", type=int, default=1)
     a = ap.parse_args()
-    cfg = PricingConfig(horizon_weeks=a.weeks, ladder_steps=a.ladder, clearance_week=min(8, a.weeks),
+    cfg = PricingConfig(horizon_weeks=a.weeks, ladder_steps=a.ladder, clearance_week=a.weeks,
                         price_endings=[], min_margin=0.1, mip_rel_gap=0.005, time_limit_s=25.0)
     skus, weeks = catalogue(a.skus, a.weeks)
     t0 = time.perf_counter()

@@ -13,7 +13,8 @@ inside one unit. Within a unit the only coupling over weeks is
   constraint violation, nested (outer μ, inner λ).
 
 While the total gap exceeds the tolerance, the units with the largest Lagrangian gaps are re-solved exactly
-with HiGHS (the same program, built directly: :mod:`model.pricing.highs_direct`), so the reported gap ``(Σ UB − Σ LB)/|Σ LB|`` is a certified bound.
+with HiGHS (the same program, built directly: :mod:`model.pricing.highs_direct`), so the reported gap
+``(Σ UB − Σ LB)/|Σ LB|`` is a certified bound.
 Partitions of units are independent: each is a plain DataFrame → DataFrame call
 (:func:`model.pricing.plan.plan_partition`) for a process pool or Spark ``applyInPandas``.
 """

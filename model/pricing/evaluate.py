@@ -157,7 +157,8 @@ def evaluate_stallion(path, cost_ratio: float = 0.6, recent_periods: int = 6, se
     sk = pd.DataFrame({"sku_id": skus["sku_id"], "unit_cost": cost_ratio * skus["regular"],
                        "list_price": skus["current_price"], "current_price": skus["current_price"],
                        "elasticity": skus["elasticity"].where(~hold, 0.0), "hold": hold})
-    months = pd.DataFrame({"sku_id": np.repeat(sk["sku_id"].to_numpy(), 3), "week_start": np.tile(np.arange(3), len(sk)),
+    months = pd.DataFrame({"sku_id": np.repeat(sk["sku_id"].to_numpy(), 3),
+                           "week_start": np.tile(np.arange(3), len(sk)),
                            "base_units": np.repeat(skus["base"].to_numpy(), 3)})
     cfg = PricingConfig(horizon_weeks=3, clearance_week=3, price_endings=[])
     plan, stats = plan_prices(sk, months, cfg)

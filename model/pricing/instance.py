@@ -21,6 +21,7 @@ from scipy import sparse
 from model.pricing.ladder import price_ladder
 from scenarios.schema.pricing import PricingConfig
 
+SLACK_PRICE = 2.0  # a unit beyond stock or short of a markdown target costs twice the SKU's top ladder price
 SKU_COLUMNS = ("sku_id", "unit_cost", "list_price", "current_price", "elasticity")
 WEEK_COLUMNS = ("sku_id", "week_start", "base_units")
 
@@ -191,7 +192,7 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
         ladder=ladder, cost=cost, p0=p0, list_price=skus["list_price"].to_numpy(float), elasticity=e,
         base=base, units=np.nan_to_num(units, nan=0.0), competitor=comp, ok_margin=ok_margin, ok_index=ok_index,
         compat=compat, first_ok=first_ok, stock=stock, clear_units=clear_units,
-        clear_week=min(cfg.clearance_week, T), penalty=2.0 * np.nanmax(prices, axis=1), held=held,
+        clear_week=min(cfg.clearance_week, T), penalty=SLACK_PRICE * np.nanmax(prices, axis=1), held=held,
         objective=cfg.objective)
 
 

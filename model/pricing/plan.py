@@ -113,7 +113,7 @@ def partition_key(skus: pd.DataFrame, n: int) -> np.ndarray:
 
 
 def plan_prices(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, workers: int = 1,
-                engine: str = "local", spark=None) -> tuple[pd.DataFrame, dict]:
+                engine: str | None = None, spark=None) -> tuple[pd.DataFrame, dict]:
     """Plan the whole catalogue: ``workers`` partitions of whole families, fanned out by
     :func:`model.fanout.map_groups` (process pool, or Spark with ``engine="spark"``)."""
     skus = skus.assign(partition=partition_key(skus, workers))

@@ -4,8 +4,8 @@ Sets (see :mod:`model.pricing.instance`): SKUs ``s``, weeks ``t``, ladder slots 
 (currency/unit; a SKU's ladder is its price family's). Decision ``x[s,t,k] ∈ {0,1}``: SKU ``s`` carries
 price ``L[s,k]`` in week ``t``. Penalised slacks ``over[s] ≥ 0`` (expected units beyond stock, units) and
 ``short[s] ≥ 0`` (markdown target missed, units) keep the program feasible; their price ``P[s]`` (twice the
-SKU's highest ladder price, currency/unit) exceeds any margin a unit can earn, so they are used only when
-the target cannot be met. Objective::
+SKU's highest ladder price, currency/unit; 1000 times in :func:`best_ladder_price`, where stock is hard)
+makes them a last resort, used when the target cannot be met. Objective::
 
     max  Σ_{s,t,k} r[s,t,k]·x[s,t,k] − Σ_s P[s]·(over[s] + short[s])
 
@@ -208,4 +208,4 @@ def _single_sku_instance(ladder, unit_cost, demand, min_margin, inventory) -> Pr
         ok_margin=(prices * (1 - floor) >= unit_cost - 1e-12)[None, None, :], ok_index=np.ones((1, 1, K), bool),
         compat=np.ones((1, K, K), bool), first_ok=np.ones((1, K), bool),
         stock=one * (np.inf if inventory is None else float(inventory)), clear_units=np.zeros(1), clear_week=1,
-        penalty=one * 2 * prices.max(), held=np.zeros(1, bool), objective="margin")
+        penalty=one * 1e3 * prices.max(), held=np.zeros(1, bool), objective="margin")  # stock is hard here

@@ -60,7 +60,7 @@ def design(h: pd.DataFrame, fourier_order: int = 2) -> pd.DataFrame:
 def fit_poisson(X: np.ndarray, y: np.ndarray, iters: int = 50, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
     """Poisson PML by IRLS; returns coefficients and the HC3 sandwich covariance.
 
-    ``Cov = A⁻¹ B A⁻¹`` with ``A = Xᵀ diag(μ) X``, ``B = Xᵀ diag(((y − μ)/(1 − h))²) X`` and the leverages
+    ``Cov = A⁻¹ B A⁻¹`` with ``A = Xᵀ diag(μ) X``, ``B = Xᵀ diag(((y − μ)/(1 − h))²) X`` and leverages
     ``h_i = μ_i·x_iᵀ A⁻¹ x_i`` (HC3: the plain sandwich understates small-sample variance).
     Raises ``np.linalg.LinAlgError`` when ``A`` is singular (collinear regressors).
     """
@@ -190,7 +190,8 @@ def estimate_response(history: pd.DataFrame, fourier_order: int = 2, min_obs: in
             row.update(elasticity_raw=fit.coef["log_price"], se_raw=fit.se["log_price"],
                        cross_elasticity=fit.coef.get("log_competitor", np.nan),
                        cross_se=fit.se.get("log_competitor", np.nan),
-                       promo_lift=np.expm1(np.clip(fit.coef.get("promo", np.nan), -20, 20)), promo_se=fit.se.get("promo", np.nan))
+                       promo_lift=np.expm1(np.clip(fit.coef.get("promo", np.nan), -20, 20)),
+                       promo_se=fit.se.get("promo", np.nan))
         rows.append(row)
     out = pd.DataFrame(rows)
     for c in ("elasticity_raw", "se_raw", "cross_elasticity", "cross_se", "promo_lift", "promo_se"):
