@@ -10,9 +10,8 @@ Public API::
 
 Layers, each a plain function of tidy frames: :mod:`reports.kpis` (one KPI table per function),
 :mod:`reports.milestones` (the annual milestone rules), :mod:`reports.headline` (key figures, weak link),
-:mod:`reports.charts` (one Altair chart per function), :mod:`reports.sections`, :mod:`reports.appendix` and
-:mod:`reports.comparison`
-(what each section shows), :mod:`reports.render` (Jinja2 template → HTML with the Vega bundle inlined;
+:mod:`reports.charts` (one Altair chart per function), :mod:`reports.sections`, :mod:`reports.appendix`
+and :mod:`reports.comparison` (what each section shows), :mod:`reports.render` (Jinja2 template → HTML with the Vega bundle inlined;
 the same template with SVG charts → PDF by WeasyPrint). ``reports.data.REQUIRED_COLUMNS`` lists the
 columns each section reads; a missing stage, table or column becomes a one-line note in the report.
 """

@@ -57,7 +57,7 @@ def capacity_steps(peaks: pd.DataFrame, steps: pd.DataFrame, base_cliff: float, 
     loads = peaks.assign(name=["the peak of " + f"{d:%d %b}" for d in peaks.start])
     if horizon_start is not None:
         now = pd.DataFrame([{"start": pd.Timestamp(horizon_start), "load": 1.0, "name": "the reference load"}])
-        loads = pd.concat([now, loads], ignore_index=True)
+        loads = pd.concat([now, loads], ignore_index=True) if len(loads) else now
     rows, scheduled = [], set()
     ordered = steps.sort_values("step").to_dict("records")
     for p in loads.sort_values("start").itertuples():
