@@ -118,7 +118,10 @@ def test_ground_truth_parameters_lie_in_their_declared_ranges(demo):
 
 def test_skus_without_price_variation_are_flagged_and_really_constant(demo):
     truth = pd.read_csv(demo / "ground_truth/sku_truth.csv").set_index("sku_id")
-    spread = pd.read_parquet(demo / "ground_truth/prices.parquet").groupby("sku_id")["price"].agg(np.ptp)
+    d = pd.read_parquet(demo / "ground_truth/demand.parquet")
+    selling = d.loc[d["expected"] > 0, ["date", "sku_id"]].drop_duplicates()
+    prices = pd.read_parquet(demo / "ground_truth/prices.parquet").merge(selling, on=["date", "sku_id"])
+    spread = prices.groupby("sku_id")["price"].agg(np.ptp)
     assert (~truth["price_varies"]).any() and truth["price_varies"].any()
     assert ((spread > 0) == truth["price_varies"].reindex(spread.index)).all()
 

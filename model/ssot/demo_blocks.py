@@ -67,9 +67,16 @@ def run_block(biz: Business, rows: np.ndarray, rng: np.random.Generator) -> Bloc
         feed=feed.assign(sku=rows[feed.pop("sku_idx").to_numpy()]),
         dc_volume=(res.on_hand[dc] * sku["volume_m3"].to_numpy()[ser.sku[dc], None]).sum(axis=0),
         sku_extra=pd.DataFrame({"n_competitors": n_comp,
-                                "price_varies": prices.price.max(axis=1) > prices.price.min(axis=1) + 1e-9,
+                                "price_varies": _price_varies(prices.price, lam.sum(axis=1) > 0),
                                 "stores_carrying": (shares[:, _store_cols(ch)] > 0).sum(axis=1)}),
     )
+
+
+def _price_varies(price: np.ndarray, selling: np.ndarray) -> np.ndarray:
+    """Whether a SKU's price changes on the days it can sell (λ > 0 somewhere): only those identify it."""
+    hi = np.where(selling, price, -np.inf).max(axis=1)
+    lo = np.where(selling, price, np.inf).min(axis=1)
+    return selling.any(axis=1) & (hi > lo + 1e-9)
 
 
 def _store_cols(ch: dd.Channels) -> np.ndarray:

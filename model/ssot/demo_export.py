@@ -196,7 +196,7 @@ def write_jsonl_gz(table: pa.Table, path: Path) -> int:
     """JSON lines, gzip, written by DuckDB (one thread, insertion order: the bytes depend only on the
     content; the gzip header carries no time)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     try:
         con.execute("SET threads = 1")
         con.execute("SET memory_limit = '1GB'")
