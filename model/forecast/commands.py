@@ -4,6 +4,7 @@ Also the shared entry :func:`forecast_store` that the study stage calls.
 """
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,9 +30,7 @@ def forecast_store(con, cfg: ForecastConfig, freq: str, h: int, models: list[str
                                 outlier_k=cfg.outlier_mad_k, min_periods=cfg.min_history_periods,
                                 slow_units=cfg.slow_units, budget_s=cfg.time_budget_s)
     cache = ModelCache(cfg.cache_dir)
-    result = run_pipeline(history, spec, build_models(models, cfg, seed), settings, future, cache, progress)
-    result.cache = {"hits": cache.hits, "misses": cache.misses}
-    return result
+    return run_pipeline(history, spec, build_models(models, cfg, seed), settings, future, cache, progress)
 
 
 def metrics_frame(result: PipelineResult) -> pd.DataFrame:
@@ -55,7 +54,7 @@ def summarize(result: PipelineResult) -> dict:
             "segments": result.segments.value_counts().to_dict(), "skipped": result.skipped,
             "series": int(fc["series_id"].nunique()), "rows": len(fc),
             "cold_start_series": int(fc.loc[fc["model"] == "cold_start", "series_id"].nunique()),
-            "quantile_scales": result.scales, "cache": getattr(result, "cache", {})}
+            "quantile_scales": result.scales, "cache": result.cache}
 
 
 def render(summary: dict) -> str:
@@ -69,6 +68,15 @@ def render(summary: dict) -> str:
     if summary["skipped"]:
         lines.append(f"  dropped for the time budget: {', '.join(summary['skipped'])}")
     return "\n".join(lines)
+
+
+def _progress() -> Callable[[str], None]:
+    """Progress lines on stderr when it is a terminal (silent in pipes, CI and --json consumers)."""
+    if not sys.stderr.isatty():
+        return lambda msg: None
+    from rich.console import Console
+    console = Console(stderr=True)
+    return lambda msg: console.log(msg)
 
 
 def forecast_command(db: Path, freq: str = "W", horizon: int = 13, models: list[str] | None = None,
@@ -89,7 +97,7 @@ def forecast_command(db: Path, freq: str = "W", horizon: int = 13, models: list[
         start_run(con, run_id, scn.name, "forecast", scn.seed, data_fingerprint(con))
         t0 = time.perf_counter()
         folds = max(cfg.backtest_folds, 1) if backtest else 0
-        result = forecast_store(con, cfg, freq, horizon, models or cfg.models, folds, scn.seed)
+        result = forecast_store(con, cfg, freq, horizon, models or cfg.models, folds, scn.seed, _progress())
         write_output(con, "forecast", result.forecast, run_id, scn.name)
         if backtest:
             write_output(con, "forecast_metrics", metrics_frame(result), run_id, scn.name)

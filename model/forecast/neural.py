@@ -10,6 +10,8 @@ forecast. Training runs on ONE torch thread, seeded inside fit (torch's global R
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +39,21 @@ def _calendar(dates: pd.Series, freq: str) -> np.ndarray:
     grain = pd.tseries.frequencies.to_offset(freq).rule_code[0]
     return (dates.dt.month if grain == "M" else dates.dt.isocalendar().week if grain == "W"
             else dates.dt.dayofweek).to_numpy(float)
+
+
+@contextlib.contextmanager
+def _one_quiet_thread():
+    """torch on one thread and Lightning's info logging off for the block; both restored after."""
+    import torch
+    threads, log = torch.get_num_threads(), logging.getLogger("lightning.pytorch")
+    level = log.level
+    torch.set_num_threads(1)
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        log.setLevel(level)
 
 
 class NeuralForecaster:
@@ -91,9 +108,7 @@ class NeuralForecaster:
         self.grid_ = pd.date_range(p.min(), p.max() + self.horizon * offset, freq=spec.freq)
         self.fallback_ = SeasonalNaive().fit(self.history_, spec)
         s = self.settings
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with _one_quiet_thread():
             with torch.random.fork_rng():
                 torch.manual_seed(s.seed)
                 ds = self._dataset(self._frame(self.history_))
@@ -105,8 +120,6 @@ class NeuralForecaster:
                                      limit_train_batches=s.batches_per_epoch)
                 loader = ds.to_dataloader(train=True, batch_size=s.batch_size, num_workers=0)
                 trainer.fit(self.net_, train_dataloaders=loader)
-        finally:
-            torch.set_num_threads(threads)
         return self
 
     def __getstate__(self):
@@ -138,21 +151,16 @@ class NeuralForecaster:
         return pd.concat([enc, fut.assign(y=0.0)], ignore_index=True)
 
     def predict(self, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
-        import torch
         from pytorch_forecasting import TimeSeriesDataSet
         if h > self.horizon:
             raise ValueError(f"{self.name} was trained for horizon {self.horizon}; cannot predict {h} periods")
         base = self.fallback_.predict(h)
         data = self._frame(self._prediction_frame(self.horizon, future))
         ds = TimeSeriesDataSet.from_parameters(self.params_, data, predict=True, stop_randomization=True)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with _one_quiet_thread():
             out = self.net_.predict(ds, mode="quantiles", return_index=True, batch_size=256,
                                     trainer_kwargs=dict(logger=False, enable_progress_bar=False,
                                                         accelerator="cpu", enable_model_summary=False))
-        finally:
-            torch.set_num_threads(threads)
         q = out.output.detach().cpu().numpy()[:, :h, :]
         ids = out.index["series_id"].to_numpy()
         pos = {sid: j for j, sid in enumerate(ids)}

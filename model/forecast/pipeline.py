@@ -46,6 +46,7 @@ class PipelineResult:
     skipped: list[str] = field(default_factory=list)  # models dropped for the time budget
     segments: pd.Series = field(default_factory=pd.Series)
     scales: dict[str, list[float]] = field(default_factory=dict)  # segment → recalibration c_α
+    cache: dict[str, int] = field(default_factory=dict)           # model-cache hits and misses
 
 
 def default_choice(models: list[str], segs: pd.Series) -> dict[str, dict[str, float]]:
@@ -115,4 +116,5 @@ def run_pipeline(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Fa
         out = pd.concat([out, cold_start(out, hist, cold, spec, settings.h)], ignore_index=True)
     out = out.sort_values(["series_id", "period_start"], kind="stable").reset_index(drop=True)
     return PipelineResult(validate_forecast(out, settings.h), metrics, chosen, fit_seconds, skipped, segs,
-                          {k: v.round(4).tolist() for k, v in scales.items()})
+                          {k: v.round(4).tolist() for k, v in scales.items()},
+                          {"hits": cache.hits, "misses": cache.misses})
