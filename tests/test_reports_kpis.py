@@ -163,6 +163,8 @@ def test_capacity_steps_take_the_ladder_until_the_peak_fits():
     today = milestones.capacity_steps(peaks, ladder, base_cliff=0.9, horizon_start=pd.Timestamp("2027-01-04"))
     assert today.milestone.tolist() == ["+2 pack (pack)", "+1 dock (dock)"]  # each step once, earliest need
     assert today.deadline.iat[0] == pd.Timestamp("2026-12-07") and "the reference load" in today.detail.iat[0]
+    flat = milestones.capacity_steps(peaks.iloc[0:0], ladder, base_cliff=0.9, horizon_start=pd.Timestamp("2027-01-04"))
+    assert flat.milestone.tolist() == ["+2 pack (pack)"]  # no peak: only what today's load needs
     no_lead = milestones.capacity_steps(peaks, ladder.drop(columns="lead_time_weeks").assign(
         cliff_after=[np.nan, 1.8, 2.2]), base_cliff=1.3)
     assert no_lead.deadline.tolist() == [peaks.start.iat[0]] and "beyond the swept range" in no_lead.detail.iat[0]
@@ -237,7 +239,7 @@ def test_cliff_from_the_ladder_when_no_sweep_was_published():
 
 def test_assumptions_show_what_differs_from_the_schema_defaults():
     import scenarios
-    from reports.sections import assumptions
+    from reports.appendix import assumptions
 
     r = make_report("growth_2x")
     r.scenario = scenarios.load(Path(__file__).resolve().parents[1] / "scenarios" / "growth_2x.yaml").model_dump(mode="json")
