@@ -13,12 +13,36 @@ that derives any randomness from its group's data (e.g. a seed column), never fr
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 
 GroupFn = Callable[[pd.DataFrame], pd.DataFrame]
+ENGINES = ("local", "spark")
+_ENGINE: contextvars.ContextVar[tuple[str, object] | None] = contextvars.ContextVar("fanout_engine", default=None)
+
+
+@contextlib.contextmanager
+def use_engine(engine: str, spark=None) -> Iterator[None]:
+    """Within the block, :func:`map_groups` calls that name no engine use ``engine`` (and ``spark``)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}")
+    if engine == "spark" and spark is None:
+        raise ValueError("engine 'spark' needs a SparkSession (model.ssot.engine.spark_session)")
+    token = _ENGINE.set((engine, spark))
+    try:
+        yield
+    finally:
+        _ENGINE.reset(token)
+
+
+def current_engine() -> tuple[str, object]:
+    """``(engine, spark)`` that a :func:`map_groups` call without an engine uses: the :func:`use_engine`
+    context's, else ``("local", None)``."""
+    return _ENGINE.get() or ("local", None)
 
 
 def _groups(df: pd.DataFrame, by: list[str]) -> list[pd.DataFrame]:
@@ -34,10 +58,14 @@ def _finish(parts: list[pd.DataFrame], by: list[str]) -> pd.DataFrame:
     return out.sort_values(sort, kind="stable").reset_index(drop=True) if sort else out
 
 
-def map_groups(df: pd.DataFrame, by: str | list[str], fn: GroupFn, engine: str = "local", workers: int = 1,
+def map_groups(df: pd.DataFrame, by: str | list[str], fn: GroupFn, engine: str | None = None, workers: int = 1,
                spark=None, chunk_groups: int = 1) -> pd.DataFrame:
-    """Apply ``fn`` to each group of ``df`` by ``by``; ``engine`` is ``local`` or ``spark``."""
+    """Apply ``fn`` to each group of ``df`` by ``by``; ``engine`` is ``local`` or ``spark`` (``None``: the
+    :func:`use_engine` context's, else ``local``; a context's SparkSession is used when ``spark`` is None)."""
     by = [by] if isinstance(by, str) else list(by)
+    if engine is None:
+        engine, ctx_spark = current_engine()
+        spark = spark if spark is not None else ctx_spark
     if engine == "spark":
         return _spark(df, by, fn, spark)
     if engine != "local":

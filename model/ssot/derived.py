@@ -10,7 +10,10 @@ Periods: ``freq`` is ``D`` (day), ``W`` (ISO week starting Monday) or ``M`` (cal
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections.abc import Iterator
 
 import duckdb
 import ibis
@@ -22,8 +25,27 @@ FREQS = {"D": "D", "W": "W", "M": "M"}
 _PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
 
 
+_BACKEND: contextvars.ContextVar[ibis.BaseBackend | None] = contextvars.ContextVar("derived_backend",
+                                                                                   default=None)
+
+
+@contextlib.contextmanager
+def use_backend(b: ibis.BaseBackend) -> Iterator[ibis.BaseBackend]:
+    """Within the block, every derived table runs on ``b`` (e.g. Spark) whatever connection the caller
+    passes: the stages keep handing over their DuckDB cursor and need no change."""
+    token = _BACKEND.set(b)
+    try:
+        yield b
+    finally:
+        _BACKEND.reset(token)
+
+
 def backend(con) -> ibis.BaseBackend:
-    """An Ibis backend for ``con`` (a DuckDB connection, or already an Ibis backend)."""
+    """An Ibis backend for ``con`` (a DuckDB connection, or already an Ibis backend); inside
+    :func:`use_backend` the backend set there."""
+    chosen = _BACKEND.get()
+    if chosen is not None:
+        return chosen
     if isinstance(con, duckdb.DuckDBPyConnection):
         return ibis.duckdb.from_connection(con)
     return con

@@ -12,6 +12,10 @@ Spark is an optional extra (``pip install 'scaleplan[spark]'``, Java 17+).
 """
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
+
 import duckdb
 import ibis
 
@@ -44,6 +48,8 @@ def spark_session(cfg: EngineConfig):
         b = SparkSession.builder.remote(cfg.spark_master)
     else:
         b = SparkSession.builder.master(cfg.spark_master).appName("scaleplan")
+        if cfg.spark_master.startswith("local"):  # local workers run this interpreter (with the project)
+            conf.setdefault("spark.pyspark.python", sys.executable)
     for k, v in conf.items():
         b = b.config(k, v)
     session = b.getOrCreate()
@@ -79,3 +85,23 @@ _TYPE = {"VARCHAR": "string", "DOUBLE": "double", "INTEGER": "int", "BIGINT": "b
 
 def _spark_schema(t) -> str:
     return ", ".join(f"`{c.name}` {_TYPE[c.type]}" for c in t.columns)
+
+
+@contextlib.contextmanager
+def engine_scope(cfg: EngineConfig, con: duckdb.DuckDBPyConnection, spark=None) -> Iterator[dict]:
+    """Run the block on ``cfg``'s engine without any change in the code inside it.
+
+    ``duckdb``: nothing changes. ``spark``: start (or reuse) the session, copy the store's canonical tables
+    into it (:func:`mirror_tables`), and route every derived table (:func:`model.ssot.derived.use_backend`)
+    and every :func:`model.fanout.map_groups` call that names no engine (:func:`model.fanout.use_engine`)
+    to Spark. Yields the engine's provenance: kind, master, Spark version, mirrored tables."""
+    if cfg.kind == "duckdb":
+        yield {"kind": "duckdb", "duckdb": duckdb.__version__}
+        return
+    from model import fanout
+    from model.ssot import derived
+    spark = spark or spark_session(cfg)
+    tables = mirror_tables(con, spark)
+    info = {"kind": "spark", "spark_master": cfg.spark_master, "spark": spark.version, "mirrored_tables": tables}
+    with derived.use_backend(ibis.pyspark.connect(spark)), fanout.use_engine("spark", spark):
+        yield info
