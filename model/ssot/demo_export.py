@@ -196,8 +196,9 @@ def write_jsonl_gz(table: pa.Table, path: Path) -> int:
     """JSON lines, gzip, written by DuckDB (one thread, insertion order: the bytes depend only on the
     content; the gzip header carries no time)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET threads = 1")
         con.execute("SET memory_limit = '1GB'")
         con.register("export_table", table)
