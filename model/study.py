@@ -7,6 +7,7 @@ A failing stage stops the study with :class:`StageFailed` naming the stage and t
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -183,6 +184,22 @@ def versions() -> dict:
     return out
 
 
+def start_engine(scn: Scenario, con, scope: contextlib.ExitStack, progress) -> dict:
+    """Enter the scenario's engine (:func:`model.ssot.engine.engine_scope`) on ``scope``: with ``spark``
+    the stages' derived tables and fan-out run on Spark until ``scope`` closes. Returns its provenance."""
+    from model.ssot.engine import engine_scope
+    t = time.perf_counter()
+    try:
+        info = scope.enter_context(engine_scope(scn.engine, con))
+    except Exception as e:
+        raise StageFailed("engine", f"{type(e).__name__}: {e}") from e
+    if info["kind"] == "spark":
+        info["start_seconds"] = round(time.perf_counter() - t, 3)
+        progress(f"engine: spark {info['spark']} at {scn.engine.spark_master}, "
+                 f"{len(info['mirrored_tables'])} tables mirrored in {info['start_seconds']:.1f}s")
+    return info
+
+
 def run_study(scn: Scenario, out_root: Path = Path("out"), quiet: bool = False,
               scenario_dir: Path | None = None, render: bool = True) -> StudyResult:
     progress = Progress(quiet)
@@ -204,7 +221,9 @@ def run_study(scn: Scenario, out_root: Path = Path("out"), quiet: bool = False,
     result = StudyResult(scn, run_id, out_dir, data_quality=dq)
     ctx = StageContext(scenario=scn, run_id=run_id, results=result.stages, progress=progress)
     status = "failed"
+    engine, scope = {"kind": scn.engine.kind}, contextlib.ExitStack()
     try:
+        engine.update(start_engine(scn, con, scope, progress))
         for name in STAGES:
             progress(f"{name}: start")
             res = _run_stage(name, con, ctx)
@@ -216,8 +235,10 @@ def run_study(scn: Scenario, out_root: Path = Path("out"), quiet: bool = False,
             progress(f"{name}: done in {res.seconds:.1f}s")
         status = "ok"
     finally:
+        scope.close()
         result.provenance = {
             "scenario": scn.name, "run_id": run_id, "data_fingerprint": dq["fingerprint"], "seed": scn.seed,
+            "engine": engine,
             "stage_seeds": {s: ctx.seed_for(s) for s in STAGES},
             "solver_statuses": {k: v.solves for k, v in result.stages.items() if v.solves},
             "stage_seconds": {k: round(v, 3) for k, v in timings.items()},
