@@ -17,24 +17,34 @@ import pandas as pd
 def margin_change_draws(plan: pd.DataFrame, n_draws: int = 400, seed: int = 0) -> np.ndarray:
     """Relative change of total gross margin, planned vs current prices, per posterior draw.
 
-    Draw ``e_d ~ N(ê_s, se_s²)`` per SKU; units at the planned price ``p`` are ``base·(p/p0)^{e_d}`` and
-    margin ``Σ (p − c)·units`` against ``Σ (p0 − c)·base``. SKUs with NaN elasticity (held) keep ``p0``.
-    ``plan`` needs ``sku_id, price, current_price, unit_cost, base_units, elasticity, se``.
+    The pooled posterior of SKU ``s`` in category ``g`` is ``ê_s = (1 − B_s)·ê_raw + B_s·m_g``; its error has
+    a part shared by the category (``B_s·(m_g − m)``, sd ``B_s·se_g``) and an own part (sd
+    ``√((1 − B_s)·σ_s²)``), so draws are ``e = ê + B·se_g·z_g + √((1 − B)·σ²)·z_s`` with one ``z_g`` per
+    category and draw — errors of a category's SKUs move together, as they do when the category mean is off. Units at
+    the planned price ``p`` are ``base·(p/p0)^e``, margin ``Σ (p − c)·units`` against ``Σ (p0 − c)·base``. SKUs
+    with NaN elasticity (held) keep ``p0``. ``plan`` needs ``sku_id, category, price, current_price,
+    unit_cost, base_units, elasticity`` and ``se_raw, weight_own, category_se`` (else ``se``, independent).
     """
     rng = np.random.default_rng(seed)
     skus, idx = np.unique(plan["sku_id"].to_numpy(), return_inverse=True)
-    first = plan.groupby("sku_id")[["elasticity", "se"]].first().reindex(skus)
-    e = first["elasticity"].to_numpy(float)[:, None] + first["se"].fillna(0).to_numpy(float)[:, None] * \
-        rng.standard_normal((len(skus), n_draws))
-    held = ~np.isfinite(first["elasticity"].to_numpy(float))
+    first = plan.groupby("sku_id").first().reindex(skus)
+    e_hat = first["elasticity"].to_numpy(float)
+    held = ~np.isfinite(e_hat)
+    if {"se_raw", "weight_own", "category_se"} <= set(first.columns):
+        w = first["weight_own"].fillna(1.0).to_numpy(float)
+        own_sd = np.sqrt(w * first["se_raw"].fillna(0).to_numpy(float) ** 2)
+        shared_sd = (1 - w) * first["category_se"].fillna(0).to_numpy(float)
+    else:
+        own_sd, shared_sd = first["se"].fillna(0).to_numpy(float), np.zeros(len(skus))
+    cats, cat_idx = np.unique(first["category"].astype(str).to_numpy(), return_inverse=True)
+    z_g = rng.standard_normal((len(cats), n_draws))[cat_idx]
+    e = e_hat[:, None] + shared_sd[:, None] * z_g + own_sd[:, None] * rng.standard_normal((len(skus), n_draws))
     e[held] = 0.0
     p, p0 = plan["price"].to_numpy(float), plan["current_price"].to_numpy(float)
     c, base = plan["unit_cost"].to_numpy(float), plan["base_units"].to_numpy(float)
-    ratio = np.where(held[idx], 1.0, p / p0)
-    units = base[:, None] * ratio[:, None] ** e[idx]
-    new = ((np.where(held[idx], p0, p) - c)[:, None] * units).sum(axis=0)
-    old = ((p0 - c) * base).sum()
-    return new / old - 1.0
+    p = np.where(held[idx], p0, p)
+    units = base[:, None] * (p / p0)[:, None] ** e[idx]
+    return ((p - c)[:, None] * units).sum(axis=0) / ((p0 - c) * base).sum() - 1.0
 
 
 def estimation_error(est: pd.DataFrame, truth: pd.DataFrame) -> dict:
@@ -151,9 +161,10 @@ def evaluate_stallion(path, cost_ratio: float = 0.6, recent_periods: int = 6, se
     last = h.sort_values("period_start").groupby("sku_id").tail(recent_periods)
     state = last.groupby("sku_id").agg(current_price=("avg_price", "last"), regular=("list_price", "last"),
                                        base=("units", "mean"))
-    skus = state.join(est.set_index("sku_id")[["elasticity", "se", "identifiable"]]).reset_index()
+    cols = ["category", "elasticity", "se", "se_raw", "weight_own", "category_se", "identifiable"]
+    skus = state.join(est.set_index("sku_id")[cols]).reset_index()
     skus = skus[skus["current_price"] > 0]
-    hold = ~skus["identifiable"] | ~(skus["elasticity"] + 1.645 * skus["se"] < 0)
+    hold = ~skus["identifiable"].astype(bool) | ~(skus["elasticity"] < 0)
     sk = pd.DataFrame({"sku_id": skus["sku_id"], "unit_cost": cost_ratio * skus["regular"],
                        "list_price": skus["current_price"], "current_price": skus["current_price"],
                        "elasticity": skus["elasticity"].where(~hold, 0.0), "hold": hold})
@@ -162,7 +173,7 @@ def evaluate_stallion(path, cost_ratio: float = 0.6, recent_periods: int = 6, se
                            "base_units": np.repeat(skus["base"].to_numpy(), 3)})
     cfg = PricingConfig(horizon_weeks=3, clearance_week=3, price_endings=[])
     plan, stats = plan_prices(sk, months, cfg)
-    plan = plan.merge(skus[["sku_id", "elasticity", "se"]], on="sku_id")
+    plan = plan.merge(skus[["sku_id", *cols[:-1]]], on="sku_id")
     plan.loc[plan["sku_id"].isin(sk.loc[hold, "sku_id"]), "elasticity"] = np.nan
     draws = margin_change_draws(plan, n_draws=1000, seed=seed)
     by_product = est[est["identifiable"]].groupby("category").agg(

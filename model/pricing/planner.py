@@ -41,7 +41,8 @@ def price_plan(con, cfg: PricingConfig, baseline: pd.DataFrame | None = None, wo
     skus, weeks = planning_inputs(con, history, est, cfg, baseline)
     plan, solve = plan_prices(skus, weeks, cfg, workers=workers)
     info = skus[["sku_id", "hold", "clearance", "stock"]].merge(
-        est[["sku_id", "category", "elasticity", "se"]], on="sku_id", how="left")
+        est[["sku_id", "category", "elasticity", "se", "se_raw", "weight_own", "category_se"]], on="sku_id",
+        how="left")
     info["confidence"] = confidence_label(info["se"], info["hold"])
     plan = plan.merge(info.drop(columns=["hold"]), on="sku_id", how="left")
     draws = margin_change_draws(plan.assign(elasticity=plan["elasticity"].where(~plan["sku_id"].isin(

@@ -126,14 +126,16 @@ def shrink(est: np.ndarray, se: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
     groups (deviations from each group's own mean; a per-group ``τ²`` from a handful of SKUs
     collapses to 0 and overstates certainty), ``m_g`` the random-effects mean of group ``g``. Groups with
     fewer than ``MIN_POOL`` finite estimates use the mean of all estimates. Returns ``post, post_se,
-    prior_mean, tau, weight_own`` (``1 − B``) aligned with the inputs (NaN where the estimate is missing).
+    prior_mean, prior_se, tau, weight_own`` (``1 − B``; ``prior_se = √Var(m_g)``) aligned with the inputs (NaN
+    where the estimate is missing).
     """
     ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
     groups = np.asarray(groups).astype(str)
     pooled = np.where(pd.Series(groups[ok]).value_counts().reindex(groups).fillna(0).to_numpy() >= MIN_POOL,
                       groups, "\0all")
     tau2 = _between_variance(est[ok], se[ok], pooled[ok])
-    out = pd.DataFrame({"post": np.nan, "post_se": np.nan, "prior_mean": np.nan, "tau": np.sqrt(tau2),
+    out = pd.DataFrame({"post": np.nan, "post_se": np.nan, "prior_mean": np.nan, "prior_se": np.nan,
+                        "tau": np.sqrt(tau2),
                         "weight_own": np.nan}, index=np.arange(len(est)))
     for g in pd.unique(pooled):
         idx = np.flatnonzero(pooled == g)
@@ -143,7 +145,7 @@ def shrink(est: np.ndarray, se: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
         B = se[idx] ** 2 / (se[idx] ** 2 + tau2)
         out.loc[idx, "post"] = (1 - B) * est[idx] + B * m
         out.loc[idx, "post_se"] = np.sqrt((1 - B) * se[idx] ** 2 + B ** 2 * var_m)
-        out.loc[idx, "prior_mean"] = m
+        out.loc[idx, "prior_mean"], out.loc[idx, "prior_se"] = m, np.sqrt(var_m)
         out.loc[idx, "weight_own"] = 1 - B
     out.loc[~ok, ["post", "post_se", "weight_own"]] = np.nan
     return out
@@ -176,7 +178,7 @@ def estimate_response(history: pd.DataFrame, fourier_order: int = 2, min_obs: in
     """Elasticities per SKU from a price history (the columns of ``derived.price_history``).
 
     Returns one row per SKU: ``sku_id, category, n_obs, price_sd, elasticity, se, lo, hi`` (the pooled
-    estimate and its ``confidence`` interval), ``elasticity_raw, se_raw, weight_own, category_mean,
+    estimate and its ``confidence`` interval), ``elasticity_raw, se_raw, weight_own, category_mean, category_se,
     cross_elasticity, cross_se, promo_lift, promo_se, identifiable, reason``. ``lo/hi`` are named
     ``lo90/hi90`` at the default level.
     """
@@ -203,6 +205,7 @@ def estimate_response(history: pd.DataFrame, fourier_order: int = 2, min_obs: in
     out["elasticity"], out["se"] = post["post"].to_numpy(), post["post_se"].to_numpy()
     out[f"lo{tag}"], out[f"hi{tag}"] = out["elasticity"] - z * out["se"], out["elasticity"] + z * out["se"]
     out["weight_own"], out["category_mean"] = post["weight_own"].to_numpy(), post["prior_mean"].to_numpy()
+    out["category_se"] = post["prior_se"].to_numpy()
     return out[["sku_id", "category", "n_obs", "price_sd", "elasticity", "se", f"lo{tag}", f"hi{tag}",
-                "elasticity_raw", "se_raw", "weight_own", "category_mean", "cross_elasticity", "cross_se",
-                "promo_lift", "promo_se", "identifiable", "reason"]]
+                "elasticity_raw", "se_raw", "weight_own", "category_mean", "category_se", "cross_elasticity",
+                "cross_se", "promo_lift", "promo_se", "identifiable", "reason"]]
