@@ -22,8 +22,9 @@ def margin_change_draws(plan: pd.DataFrame, n_draws: int = 400, seed: int = 0) -
     ``√((1 − B_s)·σ_s²)``), so draws are ``e = ê + B·se_g·z_g + √((1 − B)·σ²)·z_s`` with one ``z_g`` per
     category and draw — errors of a category's SKUs move together, as they do when the category mean is off.
     Units at the planned price ``p`` are ``base·(p/p0)^e``, margin ``Σ (p − c)·units`` against
-    ``Σ (p0 − c)·base``. SKUs with NaN elasticity (held) keep ``p0``. ``plan`` needs ``sku_id, category, price, current_price,
-    unit_cost, base_units, elasticity`` and ``se_raw, weight_own, category_se`` (else ``se``, independent).
+    ``Σ (p0 − c)·base``. SKUs with NaN elasticity (held) keep ``p0``. ``plan`` needs ``sku_id, category,
+    price, current_price, unit_cost, base_units, elasticity`` and ``se_raw, weight_own, category_se`` (else
+    ``se``, drawn independently).
     """
     rng = np.random.default_rng(seed)
     skus, idx = np.unique(plan["sku_id"].to_numpy(), return_inverse=True)
