@@ -2,6 +2,8 @@
 the weak link and cliff of each scenario, and their cliff curves overlaid."""
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from reports import charts, fmt, kpis
@@ -67,29 +69,53 @@ def _sweeps(reports: list[StudyReport]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def comparison_sections(reports: list[StudyReport]) -> list[Section]:
-    """Overview, KPIs side by side, weak links and cliffs, overlaid cliff curves."""
-    overview = pd.DataFrame([{"scenario": r.scenario_name, "description": r.scenario.get("description", ""),
-                              "stages": ", ".join(r.stages) or "none",
-                              "seconds": sum((r.provenance.get("stage_seconds") or {}).values())} for r in reports])
+def timings(reports: list[StudyReport]) -> pd.DataFrame:
+    """Stage × scenario wall seconds (from each provenance's ``stage_seconds``), with a total row."""
+    df = pd.DataFrame({r.scenario_name: pd.Series(r.provenance.get("stage_seconds") or {}, dtype=float)
+                       for r in reports})
+    if df.empty:
+        return df
+    df.loc["total"] = df.sum()
+    return df.rename_axis("stage").reset_index()
+
+
+def _overview(reports: list[StudyReport]) -> Section:
+    rows = pd.DataFrame([{"scenario": r.scenario_name, "description": r.scenario.get("description", ""),
+                          "stages": ", ".join(r.stages) or "none"} for r in reports])
+    blocks = [table(rows, [("scenario", "Scenario", fmt.text), ("description", "Description", fmt.text),
+                           ("stages", "Stages run", fmt.text)], n=None)]
+    t = timings(reports)
+    if not t.empty:
+        one_decimal = partial(fmt.number, decimals=1)
+        blocks.append(table(t, [("stage", "Stage", fmt.text), *[(c, c, one_decimal) for c in t.columns[1:]]],
+                            n=None, title="Stage timings (seconds)"))
+    return Section("overview", "Scenarios", blocks)
+
+
+def _kpis(reports: list[StudyReport]) -> Section:
     matrix = kpi_matrix(reports)
     cols = [(c, c, fmt.text) for c in matrix.columns[1:]]
-    blocks_kpi = [table(matrix, [("kpi", "KPI", fmt.text), *cols], n=None, numeric=[False] + [True] * len(cols),
-                        caption=f"In brackets: change vs {reports[0].scenario_name} (rates in percentage points).")]
+    return Section("kpis", "Key figures side by side", [table(
+        matrix, [("kpi", "KPI", fmt.text), *cols], n=None, numeric=[False] + [True] * len(cols),
+        caption=f"In brackets: change vs {reports[0].scenario_name} (rates in percentage points).")])
+
+
+def _cliffs(reports: list[StudyReport]) -> Section:
     links = pd.DataFrame([_link_row(r) for r in reports])
     if (links.cliff_rate == fmt.DASH).all():
         links = links.drop(columns="cliff_rate")
-    cliff_blocks = [table(links, [("scenario", "Scenario", fmt.text), ("weak_link", "Weak link", fmt.text),
-                                  ("cliff", "Cliff (× reference load)", fmt.text),
-                                  ("cliff_rate", "Cliff (orders/hour)", fmt.text), ("next", "Next step", fmt.text)],
-                          n=None, numeric=[False, False, True, True, False])]
+    blocks = [table(links, [("scenario", "Scenario", fmt.text), ("weak_link", "Weak link", fmt.text),
+                            ("cliff", "Cliff (× reference load)", fmt.text),
+                            ("cliff_rate", "Cliff (orders/hour)", fmt.text), ("next", "Next step", fmt.text)],
+                    n=None, numeric=[False, False, True, True, False])]
     try:
         slas = [s for r in reports if (s := sla(r)) is not None]
-        cliff_blocks.append(Block("chart", charts.cliff_overlay(_sweeps(reports), max(slas) if slas else None)))
+        blocks.append(Block("chart", charts.cliff_overlay(_sweeps(reports), max(slas) if slas else None)))
     except MissingInput as e:
-        cliff_blocks.append(note(str(e)))
-    return [Section("overview", "Scenarios", [table(overview, [
-                ("scenario", "Scenario", fmt.text), ("description", "Description", fmt.text),
-                ("stages", "Stages run", fmt.text), ("seconds", "Run time (s)", fmt.number)], n=None)]),
-            Section("kpis", "Key figures side by side", blocks_kpi),
-            Section("cliffs", "Weak link and scaling cliff per scenario", cliff_blocks)]
+        blocks.append(note(str(e)))
+    return Section("cliffs", "Weak link and scaling cliff per scenario", blocks)
+
+
+def comparison_sections(reports: list[StudyReport]) -> list[Section]:
+    """Overview with stage timings, KPIs side by side, weak links and cliffs with overlaid cliff curves."""
+    return [_overview(reports), _kpis(reports), _cliffs(reports)]

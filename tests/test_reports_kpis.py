@@ -254,3 +254,12 @@ def test_capped_numbers():
     assert fmt.capped(1_024_001, cap=999) == "> 999" and fmt.capped(32.4, cap=999) == "32"
     assert fmt.rate(0.64) == "0.6" and fmt.rate(1234.5) == "1,234"
     assert fmt.number(float("inf")) == "∞" and fmt.capped(None, cap=999) == fmt.DASH
+
+
+def test_comparison_timings_per_stage_and_scenario():
+    from reports.comparison import timings
+
+    a, b = make_report("a"), make_report("b", skip=("simulation",))
+    t = timings([a, b]).set_index("stage")
+    assert t.at["forecast", "a"] == 41.2 and math.isnan(t.at["simulation", "b"])
+    assert t.at["total", "a"] == pytest.approx(sum(a.provenance["stage_seconds"].values()))
