@@ -13,9 +13,11 @@ hour — exact for piecewise-constant intensity.
 """
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_left
 from collections import deque
+from contextlib import contextmanager
 
 import numpy as np
 import simpy
@@ -351,7 +353,8 @@ def simulate(net: Network, seed: int, replication: int = 0, horizon_hours: float
     for k, (at_h, units) in enumerate(net.receipts):
         env.process(_inbound(env, run, k, at_h * MIN_PER_HOUR, units))
     env.process(_arrivals(env, run))
-    env.run(until=horizon)
+    with _fewer_gc_passes():
+        env.run(until=horizon)
     visits = run.visits()
     return EventLog(
         stations=tuple(s.name for s in net.stations),
@@ -359,6 +362,19 @@ def simulate(net: Network, seed: int, replication: int = 0, horizon_hours: float
         visits=visits, created=run.created, done=run.done, shipped=run.shipped, due=run.due,
         lines=run.lines, stock_wait=run.stock_wait, horizon_min=horizon, warmup_min=warmup_hours * MIN_PER_HOUR,
         events=next(env._eid))  # SimPy's running count of scheduled events
+
+
+@contextmanager
+def _fewer_gc_passes(gen0: int = 200_000):
+    """Raise the cyclic GC's generation-0 threshold during a run, then restore it. SimPy allocates millions
+    of short-lived events and requests that die by reference counting; frequent cyclic-GC passes over them
+    cost ~10% of run time here (measured: 0.47 → 0.53 of raw SimPy's event rate)."""
+    old = gc.get_threshold()
+    gc.set_threshold(gen0, old[1], old[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def _checked_orders(orders, horizon_min: float) -> tuple[np.ndarray, np.ndarray]:
