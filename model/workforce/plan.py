@@ -133,7 +133,7 @@ def _roster_week(volumes: pd.DataFrame, cfg: WorkforceConfig) -> int:
 
 
 def _solve(data, cfg: WorkforceConfig) -> dict:
-    """Monolithic solve for small sites, two-phase (with certified bound) above."""
+    """The whole program for small sites, the decomposed solve (with a certified bound) above."""
     opts = SolveOptions(time_limit_s=cfg.time_limit_s, mip_rel_gap=cfg.mip_gap)
     if len(data.employees) <= MONOLITHIC_MAX_EMPLOYEES:
         r = solve_roster(data, opts)

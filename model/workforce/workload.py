@@ -109,7 +109,7 @@ def role_requirements(volume: float, profile: np.ndarray, role: RoleConfig,
     else:
         req = np.ceil(arrivals / role.per_hour - 1e-9)
     is_open = np.array([[open_hours[0] <= h < open_hours[1] for h in range(24)]] * 7)
-    return np.where(is_open, np.maximum(req, role.min_staff), req).astype(float)
+    return np.where(is_open, np.maximum(req, role.min_staff), np.maximum(req, 0)).astype(float) + 0.0
 
 
 def staff_requirements(volumes: dict[str, float], profiles: dict[str, np.ndarray], roles: dict[str, RoleConfig],
