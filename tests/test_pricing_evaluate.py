@@ -1,0 +1,43 @@
+"""Evaluation helpers: margin-change draws (analytic limits) and the real stallion data."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.pricing.evaluate import evaluate_stallion, margin_change_draws, true_margin_change
+
+
+def plan_rows(e=-2.0, se=0.0):
+    return pd.DataFrame({"sku_id": ["a", "a", "b"], "category": ["c", "c", "c"], "price": [12.0, 12.0, 10.0],
+                         "current_price": [10.0, 10.0, 10.0], "unit_cost": [5.0, 5.0, 5.0],
+                         "base_units": [100.0, 50.0, 80.0], "elasticity": [e, e, np.nan], "se": [se, se, np.nan]})
+
+
+def test_draws_without_uncertainty_equal_the_point_change():
+    d = margin_change_draws(plan_rows(), n_draws=5, seed=0)
+    old = 5 * 150 + 5 * 80                      # (p0 − c)·base; SKU b is held at p0
+    new = 7 * 150 * 1.2 ** -2.0 + 5 * 80
+    assert np.allclose(d, new / old - 1)
+
+
+def test_draws_spread_with_the_standard_error_and_are_reproducible():
+    d1, d2 = margin_change_draws(plan_rows(se=0.5), 2000, seed=3), margin_change_draws(plan_rows(se=0.5), 2000, 3)
+    assert np.array_equal(d1, d2)
+    assert d1.std() > 0.01
+    point = margin_change_draws(plan_rows(), 1, 0)[0]
+    assert np.median(d1) == pytest.approx(point, abs=0.02)     # median of a monotone map of a normal draw
+
+
+def test_true_margin_change_is_exact_for_known_elasticity():
+    truth = pd.DataFrame({"sku_id": ["a", "b"], "elasticity": [-2.0, -3.0]})
+    r = true_margin_change(plan_rows(), truth)
+    assert r["margin_change_true"] == pytest.approx((7 * 150 * 1.2 ** -2.0 + 400) / 1150 - 1)
+    # with e = −2 and c = 5 the current price 10 = 2c is already optimal: the move to 12 loses margin
+    assert r["skus_moved"] == 1 and r["skus_losing_margin"] == 1 and r["margin_change_true"] < 0
+
+
+def test_stallion_estimates_and_margin_interval(shared_data):
+    r = evaluate_stallion(shared_data / "stallion" / "stallion.parquet")
+    assert r["series"] == 350 and r["identifiable"] >= 250
+    assert r["elasticity_median"] < 0                             # demand falls with price on real data
+    assert r["margin_change_lo90"] <= r["margin_change_expected"] <= r["margin_change_hi90"]
+    assert r["gap"] <= 0.005
