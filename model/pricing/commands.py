@@ -73,7 +73,7 @@ def render(summary: dict, out: PricingOutcome) -> str:
         f"{pct(summary['margin_change_hi90'])}), revenue {pct(summary['revenue_change'])}, "
         f"units {pct(summary['units_change'])}",
         f"  binding (week 1): {summary['binding_skus']}",
-        f"  solve: gap {summary['gap']:.2e}, {summary['solve_seconds']:.1f}s, {summary['infeasible_units']} "
+        f"  solve: gap {summary['gap']:.2e}, {summary['solve_seconds']:.1f}s, {int(summary['infeasible_units'])} "
         f"infeasible price units",
         "", "  top recommendations (margin change over the horizon):",
     ]
