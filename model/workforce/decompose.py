@@ -18,8 +18,9 @@ templates. Instead:
 2. **Group assignment**: with each group's hourly coverage target from the LP fixed, the skill groups
    decouple; one small roster program per group (templates restricted to the LP's support) gives shifts
    to named employees under every labour rule.
-3. **Fix-and-optimise**: each chunk is re-solved against the requirement the others leave; kept if the
-   full objective improves.
+3. **Fix-and-optimise**: each chunk, then each chunk of the employees able to work one role (mixing
+   skill groups), is re-solved against the requirement the others leave; kept if the full objective
+   improves.
 4. **Role choice**: a small binary program gives each assigned shift one role within the employee's
    skills, minimising the hourly under/over-coverage penalties.
 
@@ -237,13 +238,23 @@ def _assign_chunk(data, mem, want, supports, options) -> list:
                 _assign_chunk(data, part, {k: v / 2 for k, v in want.items()}, supports, options)]
 
 
-def _improve(data: RosterData, roster: pd.DataFrame, chunks: list, supports: list, deadline: float,
+def _role_neighbourhoods(data: RosterData, chunk_size: int) -> list[list[int]]:
+    """Employees able to work each role, in chunks of at most ``chunk_size`` (mixing skill groups)."""
+    out = []
+    for r in data.roles:
+        able = [e for e, emp in enumerate(data.employees) if r in emp.skills]
+        parts = -(-len(able) // chunk_size)
+        out += [able[c::parts] for c in range(parts)]
+    return out
+
+
+def _improve(data: RosterData, roster: pd.DataFrame, hoods: list, deadline: float,
              options: SolveOptions) -> tuple[pd.DataFrame, list]:
-    """Fix-and-optimise: re-solve each chunk against the requirement the other employees leave,
-    max(req[r,k] − scheduled_others[r,k], 0) (exact up to a constant), and keep the new shifts when the
-    full objective improves."""
+    """Fix-and-optimise: re-solve each neighbourhood (employees, template sets to try) against the
+    requirement the other employees leave, max(req[r,k] − scheduled_others[r,k], 0) (exact up to a
+    constant), and keep the new shifts when the full objective improves."""
     best, solves = roster_objective(roster, data), []
-    for i, (g, mem, _) in enumerate(chunks):
+    for i, (mem, supports) in enumerate(hoods):
         left = deadline - time.perf_counter()
         if left < MIN_CHUNK_S:
             break
@@ -251,9 +262,9 @@ def _improve(data: RosterData, roster: pd.DataFrame, chunks: list, supports: lis
         others = roster[~roster["employee_id"].isin(ids)]
         got = _scheduled(others, data)
         want = {k: max(req - got.get(k, 0.0), 0.0) for k, (req, _, _) in data.requirement.items()}
-        share = max(left / (len(chunks) - i), MIN_CHUNK_S)
+        share = max(left / (len(hoods) - i), MIN_CHUNK_S)
         try:
-            res = _assign_group(data, mem, want, supports[g][1:], dataclasses.replace(options, time_limit_s=share))
+            res = _assign_group(data, mem, want, supports, dataclasses.replace(options, time_limit_s=share))
         except RuntimeError:
             continue
         solves.append(res.solve)
@@ -288,7 +299,9 @@ def solve_roster_decomposed(data: RosterData, options: SolveOptions, chunk_size:
             want = {k: v - got.get(k, 0.0) for k, v in want.items()}
         carry = {**carry, **want}
     shifts = pd.concat(parts, ignore_index=True)
-    shifts, more = _improve(data, shifts, chunks, supports, t0 + 0.85 * options.time_limit_s, options)
+    hoods = [(mem, supports[g][1:]) for g, mem, _ in chunks]
+    hoods += [(mem, supports[0][1:]) for mem in _role_neighbourhoods(data, chunk_size)]
+    shifts, more = _improve(data, shifts, hoods, t0 + 0.85 * options.time_limit_s, options)
     solves += more
     shifts = shifts.sort_values(["employee_id", "day"], ignore_index=True)
     left = max(options.time_limit_s - (time.perf_counter() - t0), 5.0)
