@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import highspy
 import numpy as np
+from pyomo.common.tee import capture_output
 from scipy import sparse
 
 from model.pricing.instance import PricingInstance
@@ -97,7 +98,8 @@ def solve_direct(inst: PricingInstance, time_limit_s: float = 30.0, mip_rel_gap:
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
     lp.sense_ = highspy.ObjSense.kMaximize
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_x + [highspy.HighsVarType.kContinuous] * (2 * S)
-    h = highspy.Highs()
+    with capture_output(capture_fd=True):  # HiGHS prints a banner on stdout when created (breaks --json)
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
