@@ -43,7 +43,8 @@ class PricingConfig(Section):
         "flagged", description="which SKUs must sell within stock + inbound (replenished SKUs are not limited)")
     clearance_share: float = Field(0.9, ge=0.0, le=1.0,
                                    description="share of flagged stock to sell by the markdown target week")
-    clearance_week: int = Field(13, ge=1, le=104, description="markdown target: week index (1-based) of the horizon")
+    clearance_week: int = Field(13, ge=1, le=104, description="markdown target: week index (1-based) of the "
+                                "horizon; capped at the horizon")
     slow_mover_cover_weeks: float = Field(
         26.0, gt=0.0, description="stock covering more weeks of current demand than this is flagged for markdown")
     recent_weeks: int = Field(8, ge=1, le=52, description="weeks of history behind the current price and the "
@@ -63,7 +64,4 @@ class PricingConfig(Section):
         bad = [e for e in self.price_endings if not 0.0 <= e < 1.0]
         if bad:
             raise ValueError(f"price_endings must be fractions in [0, 1), got {bad}")
-        if self.clearance_week > self.horizon_weeks:
-            raise ValueError(f"clearance_week ({self.clearance_week}) is beyond horizon_weeks "
-                             f"({self.horizon_weeks})")
         return self
