@@ -65,6 +65,7 @@ def write_all(out: Path, biz: Business, blocks: Iterable[BlockOut], seed: int) -
     orders, web_lines = _web_orders(rng, biz, sales)
     store_lines = _store_lines(biz, sales)
     del sales
+    _release_memory()
     dc_volume = np.sum(acc["dc_volume"], axis=0)
     biz.locs.loc[biz.locs["location_id"] == "DC1", "storage_m3"] = float(np.ceil(dc_volume.max() / 0.95 / 10) * 10)
 
