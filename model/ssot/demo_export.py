@@ -1,10 +1,10 @@
-"""Writers for the demo business's raw exports, each in its source system's own conventions, with the
-mapping YAML that turns it back into the canonical table (see docs/ssot.md for the mapping format).
+"""The source systems' file conventions: one mapping per export (``MAPPINGS``: source columns, date
+formats, unit conversions and derivations back to the canonical table; see docs/ssot.md for the format),
+the file → mapping list of the manifest (``FILES``), dirty-row insertion (``inject``) and the writers
+(CSV, Parquet, gzipped JSON lines) for Arrow tables built by ``demo_write``.
 
-Each writer takes canonical-unit frames (EUR, kg, m³, day indices), converts them to the source system's
-units and column names, inserts that file's deliberately dirty rows, writes the file and returns
-``(rows_written, dirty_records)``. A dirty record names the 1-based data row (header excluded) and the
-reason ingest must quarantine it for.
+A dirty record names the 1-based data row (header excluded), the canonical field and the quarantine
+reason code ingest must give it.
 """
 from __future__ import annotations
 
