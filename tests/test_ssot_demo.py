@@ -201,6 +201,8 @@ def test_receipts_follow_their_orders_with_the_suppliers_lead_time(demo):
     per_line = rc.groupby(["po_number", "item_id"]).agg(got=("qty_recv", "sum"), ordered=("qty", "first"))
     assert (per_line["got"] <= per_line["ordered"]).all()
     assert abs((lead - rc["lt_mean_d"]).mean()) < 1.5  # realised lead times centre on the supplier's mean
+    assert not (rc["date"].dt.dayofweek == 6).any()      # no deliveries on Sundays …
+    assert not rc["date"].isin(pd.to_datetime(["2025-10-03", "2025-12-25", "2025-12-26"])).any()  # … or holidays
 
 
 def test_on_order_is_ordered_minus_received(demo):

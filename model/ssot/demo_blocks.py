@@ -51,7 +51,7 @@ def run_block(biz: Business, rows: np.ndarray, rng: np.random.Generator) -> Bloc
     lam = dd.expected_demand(sku, prices, ci, seas + dd.lifecycle(sku, axis.n_days), shares, ch, biz.cal_eff, axis)
     demand = dd.realise(rng, lam)
     ser, col1, d1, d2, mu = _series(biz, sku, shares, seas, demand)
-    res = simulate(rng, ser, d1, d2, mu, axis.dates.dayofweek.to_numpy())
+    res = simulate(rng, ser, d1, d2, mu, axis.dates.dayofweek.to_numpy(), _receiving_days(biz))
     sales = np.zeros(demand.shape, dtype=np.int32)
     sales[ser.sku, col1] = res.sales1
     dc = ser.loc == "DC1"
@@ -70,6 +70,13 @@ def run_block(biz: Business, rows: np.ndarray, rng: np.random.Generator) -> Bloc
                                 "price_varies": _price_varies(prices.price, lam.sum(axis=1) > 0),
                                 "stores_carrying": (shares[:, _store_cols(ch)] > 0).sum(axis=1)}),
     )
+
+
+def _receiving_days(biz: Business, extra_days: int = 400) -> np.ndarray:
+    """Goods are received Monday–Saturday except national holidays, over the history plus ``extra_days``."""
+    dates = pd.date_range(biz.axis.start, periods=biz.axis.n_days + extra_days, freq="D")
+    hol = biz.cal.loc[(biz.cal["event_type"] == "holiday") & (biz.cal["scope"] == "national"), "date"]
+    return (dates.dayofweek != 6) & ~dates.isin(pd.to_datetime(hol))
 
 
 def _price_varies(price: np.ndarray, selling: np.ndarray) -> np.ndarray:

@@ -18,8 +18,9 @@ or below the reorder point:
 
 with μ the planner's rate at t + L (the true seasonal level × a per-SKU estimation error; events,
 promotions and prices are not planned, so peaks stock out), L, σ_L the supplier's lead-time mean and sd
-(days), k the demand's negative-binomial shape. Realised lead time: max(1, round(N(L, σ_L))); 6 % of
-order lines arrive in two parts (the rest 2–6 days after the first).
+(days), k the demand's negative-binomial shape. Realised lead time: max(1, round(N(L, σ_L))),
+moved to the next receiving day (Monday–Saturday, not a national holiday); 6 % of order lines arrive in
+two parts (the rest 2–6 days after the first).
 """
 from __future__ import annotations
 
@@ -71,12 +72,17 @@ def reorder_levels(mu: np.ndarray, ser: StockSeries) -> tuple[np.ndarray, np.nda
 
 
 def simulate(rng: np.random.Generator, ser: StockSeries, d1: np.ndarray, d2: np.ndarray,
-             mu_ahead: np.ndarray, weekdays: np.ndarray) -> StockResult:
-    """Run the policy over all days for every series at once (vectorised across series)."""
+             mu_ahead: np.ndarray, weekdays: np.ndarray, receiving: np.ndarray) -> StockResult:
+    """Run the policy over all days for every series at once (vectorised across series).
+
+    ``receiving[d]``: whether goods can be received on day d (d may run past the history)."""
     n, T = d1.shape
+    if n and receiving.size < T + ser.lead.max() + 6 * ser.lead_sd.max() + 30:
+        raise ValueError(f"receiving calendar too short: {receiving.size} days for {T} days of history")
     s_lvl, S_lvl = reorder_levels(mu_ahead, ser)
-    pad = int(ser.lead.max() + 6 * ser.lead_sd.max() + 12) if n else 1
-    arrive = np.zeros((n, T + pad), dtype=np.int64)
+    day = np.arange(receiving.size)
+    next_open = np.minimum.accumulate(np.where(receiving, day, receiving.size - 1)[::-1])[::-1]
+    arrive = np.zeros((n, receiving.size), dtype=np.int64)
     oh = np.where(mu_ahead[:, 0] > 0, np.round(rng.uniform(s_lvl[:, 0], S_lvl[:, 0])), 0).astype(np.int64)
     oo = np.zeros(n, dtype=np.int64)
     out = [np.zeros((n, T), dtype=np.int32) for _ in range(4)]
@@ -90,7 +96,7 @@ def simulate(rng: np.random.Generator, ser: StockSeries, d1: np.ndarray, d2: np.
         due = np.flatnonzero((ser.weekday == weekdays[t]) & (mu_ahead[:, t] > 0) & (oh + oo <= s_lvl[:, t]))
         if due.size:
             q = _order_qty(S_lvl[due, t] - oh[due] - oo[due], ser.case[due], ser.moq[due])
-            orders.append(_schedule(rng, due, t, q, ser, arrive))
+            orders.append(_schedule(rng, due, t, q, ser, arrive, next_open))
             oo[due] += q
         for a, v in zip(out, (s1, s2, oh, oo)):
             a[:, t] = v
@@ -102,17 +108,18 @@ def _order_qty(gap: np.ndarray, case: np.ndarray, moq: np.ndarray) -> np.ndarray
     return (np.maximum(cases, 1) * case).astype(np.int64)
 
 
-def _schedule(rng, due, t, q, ser: StockSeries, arrive: np.ndarray) -> tuple:
-    """Draw lead times, split 6 % of lines into two deliveries, book the arrivals."""
+def _schedule(rng, due, t, q, ser: StockSeries, arrive: np.ndarray, next_open: np.ndarray) -> tuple:
+    """Draw lead times, split 6 % of lines into two deliveries, book the arrivals on receiving days."""
     lt = np.maximum(1, np.round(rng.normal(ser.lead[due], ser.lead_sd[due]))).astype(int)
     split = rng.random(due.size) < SPLIT_SHARE
     first = np.where(split, np.floor(q * rng.uniform(0.6, 0.9, due.size) / ser.case[due]) * ser.case[due], q)
     first = np.where(first <= 0, q, first).astype(np.int64)
-    lt2 = lt + rng.integers(2, 7, due.size)
-    arrive[due, t + lt] += first
+    day1 = next_open[t + lt]
+    day2 = next_open[np.maximum(t + lt + rng.integers(2, 7, due.size), day1 + 1)]
+    arrive[due, day1] += first
     rest = q - first
-    arrive[due, t + lt2] += rest
-    return due, t, q, np.round(ser.lead[due]).astype(int), lt, first, lt2, rest
+    arrive[due, day2] += rest
+    return due, t, q, np.round(ser.lead[due]).astype(int), day1 - t, first, day2 - t, rest
 
 
 def _order_frames(orders: list[tuple], T: int) -> tuple[pd.DataFrame, pd.DataFrame]:
