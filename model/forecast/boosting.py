@@ -182,6 +182,9 @@ class GlobalBoosting:
         if hold.all() or not hold.any():
             raise ValueError(f"boosting needs more than {self.horizon} periods of history to fit and "
                              f"calibrate a {self.horizon}-period horizon")
+        # a feature with no value before the calibration hold-out (short history) cannot be binned there
+        self.columns_ = [c for c in self.columns_ if X.loc[~hold, c].notna().any()]
+        X = X[self.columns_]
         first = self._model().fit(X[~hold], y[~hold], sample_weight=w[~hold])
         resid, kh = (y[hold] - first.predict(X[hold])) / X["volatility"].to_numpy()[hold], k[hold]
         rq = np.vstack([np.quantile(resid[kh == j] if (kh == j).sum() >= 20 else resid, QUANTILES)
