@@ -57,6 +57,7 @@ def test_recalibration_restores_coverage_on_fresh_data():
     assert score(fresh)["coverage80"] < 0.6
     c = quantile_scales(train)
     assert c[0] == pytest.approx(2.0, rel=0.1) and c[-1] == pytest.approx(2.0, rel=0.1) and c[4] == 1
+    assert len(set(c[:4])) == 1 and len(set(c[5:])) == 1  # one scale per side of the median
     fixed = apply_scales(fresh, c)
     assert 0.77 < score(fixed)["coverage80"] < 0.83
     assert score(fixed)["pinball"] < score(fresh)["pinball"]

@@ -1,10 +1,13 @@
-"""Quantile recalibration on backtest residuals (split-conformal style, per quantile level).
+"""Quantile recalibration on backtest residuals (split-conformal style, one scale per side of the median).
 
-For level α with predicted quantile q̂_α and median q̂_0.5, let d = q̂_α − q̂_0.5 and r = (y − q̂_0.5)/d over
-backtest rows with d ≠ 0. The recalibrated quantile is q̃_α = q̂_0.5 + c_α·d where c_α makes the empirical
-share of y ≤ q̃_α equal α: for α > 0.5 (d > 0), y ≤ q̂_0.5 + c·d ⇔ r ≤ c, so c_α = Quantile_α(r); for
-α < 0.5 (d < 0), y ≤ q̂_0.5 + c·d ⇔ r ≥ c, so c_α = Quantile_{1−α}(r). c_0.5 = 1. Quantiles are re-sorted
-after scaling; the median and mean are unchanged. Units: c is dimensionless.
+For the outer levels α ∈ {0.1, 0.9} with predicted quantile q̂_α and median q̂_0.5, let d = q̂_α − q̂_0.5 and
+r = (y − q̂_0.5)/d over backtest rows with d ≠ 0. The scale c makes the empirical share of y ≤ q̂_0.5 + c·d
+equal α: for α = 0.9 (d > 0), y ≤ q̂_0.5 + c·d ⇔ r ≤ c, so c_hi = Quantile_0.9(r); for α = 0.1 (d < 0),
+y ≤ q̂_0.5 + c·d ⇔ r ≥ c, so c_lo = Quantile_0.9(r). Every quantile on that side is rescaled,
+q̃_α = q̂_0.5 + c_side·(q̂_α − q̂_0.5), so the 80 % interval is calibrated and the shape between is kept
+(per-level scales near the median divide by tiny d and were unstable: 0 to 20 on walmart). c is clipped
+to [0.25, 4]; quantiles are re-sorted after scaling; the median and mean are unchanged. c is
+dimensionless.
 """
 from __future__ import annotations
 
@@ -13,22 +16,24 @@ import pandas as pd
 
 from model.forecast.contract import QCOLS, QUANTILES
 
-MIN_ROWS = 30  # fewer backtest rows than this: leave the quantiles as they are (c = 1)
+MIN_ROWS = 30          # fewer usable backtest rows than this: leave that side as it is (c = 1)
+SCALE_RANGE = (0.25, 4.0)
+
+
+def _side_scale(y: np.ndarray, med: np.ndarray, q: np.ndarray) -> float:
+    d = q - med
+    ok = np.abs(d) > 1e-12
+    if ok.sum() < MIN_ROWS:
+        return 1.0
+    return float(np.clip(np.quantile((y[ok] - med[ok]) / d[ok], 0.9), *SCALE_RANGE))
 
 
 def quantile_scales(scored: pd.DataFrame) -> np.ndarray:
-    """c_α for each level in QUANTILES from a scored backtest frame (columns y, q*)."""
-    y = scored["y"].to_numpy(float)
-    med = scored["q0.5"].to_numpy(float)
-    scales = np.ones(len(QUANTILES))
-    for j, (a, col) in enumerate(zip(QUANTILES, QCOLS)):
-        d = scored[col].to_numpy(float) - med
-        ok = np.abs(d) > 1e-12
-        if a == 0.5 or ok.sum() < MIN_ROWS:
-            continue
-        r = (y[ok] - med[ok]) / d[ok]
-        scales[j] = max(float(np.quantile(r, a if a > 0.5 else 1 - a)), 0.0)
-    return scales
+    """c per level in QUANTILES (c_lo below the median, 1 at it, c_hi above) from a scored backtest frame."""
+    y, med = scored["y"].to_numpy(float), scored["q0.5"].to_numpy(float)
+    lo = _side_scale(y, med, scored[QCOLS[0]].to_numpy(float))
+    hi = _side_scale(y, med, scored[QCOLS[-1]].to_numpy(float))
+    return np.array([lo if a < 0.5 else hi if a > 0.5 else 1.0 for a in QUANTILES])
 
 
 def apply_scales(fc: pd.DataFrame, scales: np.ndarray) -> pd.DataFrame:
