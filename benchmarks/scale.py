@@ -53,30 +53,34 @@ def fill_store(con, n_skus: int, lines_per_sku: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     ids = np.array([f"K{i:06d}" for i in range(n_skus)])
     price = np.exp(rng.normal(3.0, 0.7, n_skus)).round(2)
-    sku = pd.DataFrame({"sku_id": ids, "category": np.char.add("c", (np.arange(n_skus) % 20).astype(str)),
+    sku_df = pd.DataFrame({"sku_id": ids, "category": np.char.add("c", (np.arange(n_skus) % 20).astype(str)),
                         "unit_cost": (price * 0.6).round(2), "list_price": price})
     con.execute("INSERT INTO location (location_id, name, type) VALUES ('DC', 'DC', 'warehouse'), "
                 "('WEB', 'Web', 'web')")
-    con.execute("INSERT INTO sku (sku_id, category, unit_cost, list_price) SELECT * FROM sku")
+    con.register("sku_df", sku_df)
+    con.execute("INSERT INTO sku (sku_id, category, unit_cost, list_price) SELECT * FROM sku_df")
     n = n_skus * lines_per_sku
     idx = np.repeat(np.arange(n_skus), lines_per_sku)
-    sales = pd.DataFrame({
+    sales_df = pd.DataFrame({
         "order_id": np.char.add("o", np.arange(n).astype(str)), "line_no": 0,
         "ts": YEAR_START + pd.to_timedelta(rng.integers(0, 364 * 24 * 60, n), unit="min"),
         "sku_id": ids[idx], "location_id": np.where(rng.random(n) < 0.5, "DC", "WEB"),
         "units": rng.integers(1, 4, n).astype(float),
         "unit_price": (price[idx] * rng.choice([1.0, 0.9, 0.8], n, p=[0.8, 0.15, 0.05])).round(2),
         "promo": rng.random(n) < 0.1, "customer_id": None})
-    con.execute("INSERT INTO sales SELECT * FROM sales")
+    con.register("sales_df", sales_df)
+    con.execute("INSERT INTO sales SELECT * FROM sales_df")
     months = pd.date_range(YEAR_START, periods=12, freq="4W").date
     inv = pd.DataFrame({"snapshot_date": np.tile(months, n_skus), "sku_id": np.repeat(ids, len(months)),
                         "location_id": "DC", "on_hand": rng.poisson(4, n_skus * len(months)).astype(float),
                         "on_order": 0.0})
+    con.register("inv", inv)
     con.execute("INSERT INTO inventory SELECT * FROM inv")
     watched = ids[::10]
     comp = pd.DataFrame({"date": np.tile(months, len(watched)), "sku_id": np.repeat(watched, len(months)),
                          "competitor": "X",
                          "price": np.repeat(price[::10], len(months)) * rng.uniform(0.85, 1.15, len(watched) * 12)})
+    con.register("comp", comp)
     con.execute("INSERT INTO competitor_prices SELECT * FROM comp")
     return {"sales": n, "inventory": len(inv), "competitor_prices": len(comp)}
 
@@ -133,6 +137,7 @@ def bench_replenishment(n: int, weeks: int, chunk: int, workers: int, spark, see
     t_one, a = _timed(fanout.map_groups, frame, "group", plan_sku_group)
     t_pool, b = _timed(fanout.map_groups, frame, "group", plan_sku_group, workers=workers)
     t_spark, c = _timed(fanout.map_groups, frame, "group", plan_sku_group, engine="spark", spark=spark)
+    a, b, c = (x.sort_values(["sku_id", "week"]).reset_index(drop=True) for x in (a, b, c))  # no group column
     return {"skus": n, "groups": int(frame["group"].nunique()), "rows": len(frame), "inprocess_s": t_one,
             "pool_s": t_pool, "spark_s": t_spark, "identical": bool(a.equals(b) and a.equals(c)),
             "cost": float(a.groupby("sku_id")["value"].first().sum())}
@@ -149,7 +154,7 @@ def break_even(local: tuple[float, float], spark: tuple[float, float], executors
     """SKUs above which Spark (per-SKU cost / ``executors``) is faster than local; None when never."""
     (a_l, b_l), (a_s, b_s) = local, spark
     b_s = b_s / executors
-    if b_s >= b_l:
+    if b_l <= 0 or b_s >= b_l:  # no measurable per-SKU cost locally, or Spark's is no smaller
         return None
     return max(0.0, (a_s - a_l) / (b_l - b_s))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
@@ -100,7 +101,9 @@ def _spark(df: pd.DataFrame, by: list[str], fn: GroupFn, spark) -> pd.DataFrame:
     probe = fn(groups[0])  # the output schema, from the first group (cheap, deterministic)
     schema = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in probe.dtypes.items())
     sdf = spark.createDataFrame(df).repartition(max(1, len(groups)), *by)
-    out = sdf.groupBy(*by).applyInPandas(fn, schema=schema).toPandas()
+    with warnings.catch_warnings():  # a functools.partial has no type hints to infer from: harmless
+        warnings.filterwarnings("ignore", "Cannot infer the eval type", UserWarning)
+        out = sdf.groupBy(*by).applyInPandas(fn, schema=schema).toPandas()
     for c, t in probe.dtypes.items():  # Arrow round-trip: restore the exact pandas dtypes
         if str(out[c].dtype) != str(t):
             out[c] = out[c].astype(t)

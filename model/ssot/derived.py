@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 FREQS = {"D": "D", "W": "W", "M": "M"}
+# the canonical tables the expressions below read (what another engine must see)
+SOURCE_TABLES = ("sku", "supplier", "sales", "inventory", "competitor_prices", "purchase_orders", "receipts")
 _PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
 
 

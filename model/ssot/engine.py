@@ -67,11 +67,17 @@ def backend(cfg: EngineConfig, con: duckdb.DuckDBPyConnection | None = None, spa
     return ibis.pyspark.connect(spark)
 
 
+def catalog_tables(spark) -> set[str]:
+    """Names of the permanent tables in the Spark session's current database (temporary views excluded)."""
+    return {t.name for t in spark.catalog.listTables() if not t.isTemporary}
+
+
 def mirror_tables(con: duckdb.DuckDBPyConnection, spark, tables: tuple[str, ...] | None = None) -> list[str]:
     """Copy canonical tables from the DuckDB store into Spark temporary views (local mode / tests).
 
     The explicit Spark schema keeps the canonical types (DATE, TIMESTAMP, DOUBLE, BOOLEAN, VARCHAR)."""
-    names = list(tables or [n for n, t in TABLES.items() if t.kind in ("dimension", "fact")])
+    canonical = [n for n, t in TABLES.items() if t.kind in ("dimension", "fact")]
+    names = list(tables) if tables is not None else canonical
     for name in names:
         pdf = con.sql(f"SELECT * FROM {name}").df()
         schema = _spark_schema(TABLES[name])
@@ -91,17 +97,21 @@ def _spark_schema(t) -> str:
 def engine_scope(cfg: EngineConfig, con: duckdb.DuckDBPyConnection, spark=None) -> Iterator[dict]:
     """Run the block on ``cfg``'s engine without any change in the code inside it.
 
-    ``duckdb``: nothing changes. ``spark``: start (or reuse) the session, copy the store's canonical tables
-    into it (:func:`mirror_tables`), and route every derived table (:func:`model.ssot.derived.use_backend`)
-    and every :func:`model.fanout.map_groups` call that names no engine (:func:`model.fanout.use_engine`)
-    to Spark. Yields the engine's provenance: kind, master, Spark version, mirrored tables."""
+    ``duckdb``: nothing changes. ``spark``: start (or reuse) the session; of the canonical tables the
+    derived tables read (``derived.SOURCE_TABLES``), use those the Spark catalog holds (lakehouse tables
+    of the current database) and copy the others from the store (:func:`mirror_tables`); route every
+    derived table (:func:`model.ssot.derived.use_backend`) and every :func:`model.fanout.map_groups` call
+    that names no engine (:func:`model.fanout.use_engine`) to Spark. Yields the engine's provenance:
+    kind, master, Spark version, mirrored and catalog tables."""
     if cfg.kind == "duckdb":
         yield {"kind": "duckdb", "duckdb": duckdb.__version__}
         return
     from model import fanout
     from model.ssot import derived
     spark = spark or spark_session(cfg)
-    tables = mirror_tables(con, spark)
-    info = {"kind": "spark", "spark_master": cfg.spark_master, "spark": spark.version, "mirrored_tables": tables}
+    catalog = catalog_tables(spark)
+    tables = mirror_tables(con, spark, tuple(t for t in derived.SOURCE_TABLES if t not in catalog))
+    info = {"kind": "spark", "spark_master": cfg.spark_master, "spark": spark.version, "mirrored_tables": tables,
+            "catalog_tables": sorted(catalog & set(derived.SOURCE_TABLES))}
     with derived.use_backend(ibis.pyspark.connect(spark)), fanout.use_engine("spark", spark):
         yield info
