@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -39,7 +40,8 @@ def test_use_backend_routes_derived_tables_and_restores(store, tmp_path):
     _one_sku(other, "OTHER")
     with derived.use_backend(derived.backend(other)):
         inside = derived.sku_master(store)
-    assert inside["sku_id"].tolist() == ["OTHER"]
+        explicit = derived.sku_master(ibis.duckdb.from_connection(store))  # an explicit Ibis backend wins
+    assert inside["sku_id"].tolist() == ["OTHER"] and explicit["sku_id"].tolist() == ["MINE"]
     assert derived.sku_master(store)["sku_id"].tolist() == ["MINE"]
     other.close()
 

@@ -27,14 +27,14 @@ SOURCE_TABLES = ("sku", "supplier", "sales", "inventory", "competitor_prices", "
 _PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
 
 
-_BACKEND: contextvars.ContextVar[ibis.BaseBackend | None] = contextvars.ContextVar("derived_backend",
-                                                                                   default=None)
+_BACKEND: contextvars.ContextVar = contextvars.ContextVar("derived_backend", default=None)  # see use_backend
 
 
 @contextlib.contextmanager
 def use_backend(b: ibis.BaseBackend) -> Iterator[ibis.BaseBackend]:
-    """Within the block, every derived table runs on ``b`` (e.g. Spark) whatever connection the caller
-    passes: the stages keep handing over their DuckDB cursor and need no change."""
+    """Within the block, every derived table asked of a DuckDB connection runs on ``b`` (e.g. Spark): the
+    stages keep handing over their store cursor and need no change. An Ibis backend passed explicitly
+    still wins."""
     token = _BACKEND.set(b)
     try:
         yield b
@@ -43,13 +43,11 @@ def use_backend(b: ibis.BaseBackend) -> Iterator[ibis.BaseBackend]:
 
 
 def backend(con) -> ibis.BaseBackend:
-    """An Ibis backend for ``con`` (a DuckDB connection, or already an Ibis backend); inside
-    :func:`use_backend` the backend set there."""
-    chosen = _BACKEND.get()
-    if chosen is not None:
-        return chosen
+    """An Ibis backend for ``con`` (a DuckDB connection — inside :func:`use_backend` the backend set
+    there — or already an Ibis backend)."""
     if isinstance(con, duckdb.DuckDBPyConnection):
-        return ibis.duckdb.from_connection(con)
+        chosen = _BACKEND.get()
+        return chosen if chosen is not None else ibis.duckdb.from_connection(con)
     return con
 
 
