@@ -15,8 +15,10 @@ Two workloads, each at several catalogue sizes n (SKUs):
 Each engine's wall time is fitted as ``t(n) = a + b·n`` (least squares over the sizes: ``a`` seconds of
 fixed overhead, ``b`` seconds per SKU). Spark breaks even with the local engine at
 ``n* = (a_spark − a_local) / (b_local − b_spark)`` when ``b_spark < b_local``. For a cluster of N executors
-the same fit is extrapolated with Spark's per-SKU cost divided by N (ideal scaling of the partitioned
-work; the fixed overhead kept) — an upper bound on the benefit, stated as such.
+the same fit is extrapolated with Spark's per-SKU cost divided by N (ideal scaling; the fixed overhead
+kept). That is optimistic: part of Spark's per-SKU cost runs on the driver and does not shrink with N
+(pandas → Arrow → JVM on the way in, ``toPandas`` on the way out, and ``demand_history``'s zero-fill and
+carry-forward in pandas), so the real break-even lies above the extrapolated one.
 
 Every Spark result is checked equal to the local one (plans exactly; demand history row for row, money
 within 1e-9 relative). Usage::
