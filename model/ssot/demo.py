@@ -18,7 +18,7 @@ The business
   promotions, markdowns), competitor price index, promotion uplift and post-promotion dip; negative
   binomial units.
 * **Stock** (``demo_stock``): weekly-review (s,S) per SKU at the DC and per SKU × store, supplier lead-time
-  variability, case packs and MOQs; stock-outs censor sales.
+  variability, case packs and MOQs, deliveries Monday–Saturday; stock-outs censor sales.
 * **Orders** (``demo_orders``): web/marketplace sales become multi-line orders that run through the DC
   (FIFO picking with daily capacity, packing, carrier pick-ups with cut-offs, deliveries).
 
