@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -65,9 +66,10 @@ def model_rate(net: Network, hours: float, seed: int = 1) -> tuple[int, float]:
 
 
 def grown(net: Network, factor: float) -> Network:
-    """Demand × factor with servers sized to the same design utilization; unlimited stock (one week of
-    receipts is declared)."""
-    return replace(sized_like(scaled(net, factor), net), initial_stock=1e15)
+    """Demand × factor with servers and truck loads sized to the same design utilization; unlimited stock
+    (one week of receipts is declared)."""
+    trucks = None if net.truck_capacity is None else math.ceil(net.truck_capacity * factor)
+    return replace(sized_like(scaled(net, factor), net), initial_stock=1e15, truck_capacity=trucks)
 
 
 def load(name: str) -> Network:

@@ -139,3 +139,11 @@ def test_tidy_frames_of_the_log():
     assert visits.loc[visits["station"] == "pick", "wait"].tolist() == [0.0, 2.0]
     orders = log.orders_frame()
     assert (orders["done"] - orders["created"]).tolist() == [5.0, 7.0]
+
+
+def test_full_trucks_push_orders_to_later_pickups():
+    """Truck capacity 1 and one pickup a day at 12:00: five orders done in the morning leave on five days."""
+    net = net_of(stations=[det("pack", servers=5, mean=1.0)],
+                 carrier={"pickup_hours": [12.0], "cutoff_lead_hours": 0.0, "truck_capacity": 1})
+    log = replay(net, [60.0 * k for k in range(1, 6)], hours=24 * 7)
+    assert ((log.shipped - 720.0) / 1440.0).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]

@@ -120,7 +120,8 @@ class _Run:
         self.log: list[tuple] = []          # recent visit records, flushed to numpy chunks
         self.chunks: list[np.ndarray] = []
         self.stock = _Stock(self.env, net.initial_stock)
-        self.loaded: dict[int, int] = {}
+        self.loaded: dict[int, int] = {}   # orders on each pickup (global pickup index)
+        self.skip: dict[int, int] = {}     # full pickup → a later pickup to try
 
     def _due_times(self) -> np.ndarray:
         if not self.net.pickup_hours:
@@ -148,11 +149,22 @@ class _Run:
         if not self.pickups_min:
             self.shipped[job] = t
             return
-        g, cap = self.pickup_index(t), self.net.truck_capacity
-        while cap is not None and self.loaded.get(g, 0) >= cap:
-            g += 1
+        g = self.pickup_index(t)
+        if self.net.truck_capacity is not None:
+            g = self._first_open_truck(g, self.net.truck_capacity)
         self.loaded[g] = self.loaded.get(g, 0) + 1
         self.shipped[job] = self.pickup_time(g)
+
+    def _first_open_truck(self, g: int, cap: int) -> int:
+        """First pickup ≥ g with room: full pickups point past themselves (``skip``, path-compressed), so a
+        growing backlog of full trucks costs amortised O(1) per order instead of a scan."""
+        path = []
+        while self.loaded.get(g, 0) >= cap:
+            path.append(g)
+            g = self.skip.get(g, g + 1)
+        for p in path:
+            self.skip[p] = g
+        return g
 
     def flush(self) -> None:
         """Move the visit records into a float64 chunk (7 × 8 bytes per visit instead of a tuple)."""
