@@ -40,7 +40,9 @@ from model.workforce.roster import RosterData, _skill_groups, add_coverage, add_
 from model.workforce.validate import coverage_table, roster_objective
 from solvers import InfeasibleModelError, SolveOptions, SolveResult, solve_or_explain
 
-MIN_CHUNK_S = 3.0   # wall-clock seconds every chunk program gets at least
+MIN_CHUNK_S = 20.0  # wall-clock seconds every chunk program gets at least (a safety net: NODE_LIMIT binds first)
+NODE_LIMIT = 300    # branch-and-bound nodes per chunk program: a deterministic work limit (same data, same
+                    # roster, whatever the machine's load); the wall-clock shares are only a safety net
 
 
 def add_staffing_variables(m, data: RosterData) -> None:
@@ -256,7 +258,7 @@ def _improve(data: RosterData, roster: pd.DataFrame, hoods: list, deadline: floa
     best, solves = roster_objective(roster, data), []
     for i, (mem, supports) in enumerate(hoods):
         left = deadline - time.perf_counter()
-        if left < MIN_CHUNK_S:
+        if left < -options.time_limit_s:  # safety net only: one full pass is the deterministic plan
             break
         ids = {data.employees[e].id for e in mem}
         others = roster[~roster["employee_id"].isin(ids)]
@@ -283,6 +285,7 @@ def solve_roster_decomposed(data: RosterData, options: SolveOptions, chunk_size:
     work, so later and multi-skilled chunks fill the gaps. Construction gets up to 55 % of the time
     limit, fix-and-optimise up to 85 %, the role choice the rest."""
     t0 = time.perf_counter()
+    options = dataclasses.replace(options, highs_options={**options.highs_options, "mip_max_nodes": NODE_LIMIT})
     r1, members, supports, targets = _phase1(data, options)
     chunks = _chunks(data, members, targets, chunk_size)
     parts, solves, carry = [], [r1], {}
@@ -304,7 +307,7 @@ def solve_roster_decomposed(data: RosterData, options: SolveOptions, chunk_size:
     shifts, more = _improve(data, shifts, hoods, t0 + 0.85 * options.time_limit_s, options)
     solves += more
     shifts = shifts.sort_values(["employee_id", "day"], ignore_index=True)
-    left = max(options.time_limit_s - (time.perf_counter() - t0), 5.0)
+    left = max(options.time_limit_s - (time.perf_counter() - t0), MIN_CHUNK_S)
     roster, r3 = choose_roles(data, shifts, dataclasses.replace(options, time_limit_s=left))
     solves.append(r3)
     ub = roster_objective(roster, data)
