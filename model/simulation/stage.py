@@ -1,7 +1,8 @@
 """The simulation stage of the annual study: stress-test the warehouse in the forecast's peak week.
 
 The network is the scenario's ``simulation:`` section, or the demo warehouse (scenarios/sim_warehouse.yaml)
-with packing times fitted from the shipments' picked → packed gaps where present, sized to the business's
+with packing times fitted from the shipments' picked → packed gaps where no roster staffs it (a rostered
+station works at the roster's labour standard instead, see ``_labour_standards``), sized to the business's
 volume: each station not staffed by the roster plan gets servers × f_i (rounded up) so that its design
 utilization λ̄ / capacity_i equals the demo design's (``network.sized_like``). Arrivals, intraday profile, order profile and demand quantiles come from the SSOT
 and the forecast, staff calendars from the workforce stage's ``plan_coverage`` (stations whose name or
@@ -57,6 +58,23 @@ def _with_staff(sim: SimulationConfig, roster: dict[str, list[int]]) -> tuple[Si
     return sim.model_copy(update={"stations": stations, "roster": merged or None}), used
 
 
+def _labour_standards(sim: SimulationConfig, roles: dict) -> tuple[SimulationConfig, list[str]]:
+    """Roster-staffed, order-driven stations (pack) work at the labour standard the roster was sized with:
+    ``60 / per_hour`` minutes per order, the variability of the station's own law kept. Gaps between
+    shipment timestamps include queueing, so a law fitted from them would contradict the staffing plan and
+    overload the station by construction."""
+    stations, used = [], []
+    for st in sim.stations:
+        role = roles.get(st.role) if st.role else None
+        if role is not None and role.driver == "orders":
+            svc = st.service.model_copy(update={"fit_from": None, "mean_min": 60.0 / role.per_hour,
+                                                "per_line_min": 0.0})
+            st = st.model_copy(update={"service": svc})
+            used.append(f"{st.name}: {role.per_hour:g} orders/h per person")
+        stations.append(st)
+    return sim.model_copy(update={"stations": stations}), used
+
+
 def _arrivals(sim: SimulationConfig, con, hist: pd.DataFrame, ctx: StageContext, facts: dict) -> dict:
     """Arrival settings from the shipments history and the forecast's peak week (see ``inputs``)."""
     arrivals = sim.arrivals.model_dump()
@@ -90,16 +108,17 @@ def adapt(sim: SimulationConfig, con, hist: pd.DataFrame, ctx: StageContext,
     facts: dict = {}
     arrivals = type(sim.arrivals).model_validate(_arrivals(sim, con, hist, ctx, facts))
     out = sim.model_copy(update={"arrivals": arrivals, "stations": [_fitted(st, fitted) for st in sim.stations]})
-    facts["fitted"] = sorted(st.name for st in out.stations if st.service.fit_from)
     if "workforce" in ctx.results and "plan_coverage" in ctx.results["workforce"].tables:
         out, facts["staff_from_roster"] = _with_staff(out, inputs.roster_from_coverage(
             ctx.table("workforce", "plan_coverage")))
+        out, facts["labour_standard"] = _labour_standards(out, ctx.scenario.workforce.roles)
     if "inventory" in ctx.results and "plan_orders" in ctx.results["inventory"].tables and "peak_week" in facts:
         receipts = inputs.receipts_in_week(ctx.table("inventory", "plan_orders"), facts["peak_week"])
         if receipts and out.inbound.route:
             out = SimulationConfig.model_validate(
                 {**out.model_dump(), "inbound": {"route": out.inbound.route, "receipts": receipts}})
             facts["inbound_units"] = sum(r["units"] for r in receipts)
+    facts["fitted"] = sorted(st.name for st in out.stations if st.service.fit_from)
     if "peak_week" in facts:
         facts["peak_week"] = str(facts["peak_week"].date())
     return SimulationConfig.model_validate(out.model_dump()), facts
