@@ -25,11 +25,11 @@ class NeuralConfig(Section):
 class BoostingConfig(Section):
     """Global HistGradientBoosting settings."""
 
-    max_iter: int = Field(120, ge=10, le=5000, description="boosting iterations")
+    max_iter: int = Field(80, ge=10, le=5000, description="boosting iterations")
     learning_rate: float = Field(0.08, gt=0, le=1.0)
     max_leaf_nodes: int = Field(31, ge=4, le=1024)
-    max_origins: int = Field(40, ge=4, description="forecast origins per series used for training")
-    max_rows: int = Field(200_000, ge=1000, description="training rows (sampled with the stage seed above this)")
+    max_origins: int = Field(26, ge=4, description="forecast origins per series used for training")
+    max_rows: int = Field(100_000, ge=1000, description="training rows (sampled with the stage seed above this)")
 
 
 class ForecastConfig(Section):
