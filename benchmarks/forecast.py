@@ -34,6 +34,7 @@ from model.forecast.models import build_models  # noqa: E402
 from model.forecast.pipeline import PipelineSettings, run_pipeline  # noqa: E402
 from scenarios.schema import ForecastConfig  # noqa: E402
 
+BOOSTING = {"max_iter": 120, "max_origins": 40, "max_rows": 200_000}  # the measured setting (study default is lighter)
 DATA = Path(os.environ.get("SCALEPLAN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
@@ -150,26 +151,27 @@ def main(argv=None):
     if "stallion" in a.datasets and a.only_neural:
         hist, spec = datasets.stallion(DATA)
         cfg = ForecastConfig(neural={"encoder_length": 12, "epochs": 20, "batches_per_epoch": 30,
-                                     "learning_rate": 0.03, "hidden_size": 16, "batch_size": 64})
+                                     "learning_rate": 0.03, "hidden_size": 16, "batch_size": 64}, boosting=BOOSTING)
         results.append(evaluate("stallion", hist, spec, 6, a.origins, 1, ["ets", "nhits", "tft"], cfg,
                                 a.inner_folds, log, ["ets", "nhits"]))
     elif "stallion" in a.datasets:
         hist, spec = datasets.stallion(DATA)
-        cfg = ForecastConfig(neural={"encoder_length": 12, "epochs": 30, "batches_per_epoch": 30,
-                                     "learning_rate": 0.03, "hidden_size": 16, "batch_size": 64})
+        cfg = ForecastConfig(neural={"encoder_length": 12, "epochs": 20, "batches_per_epoch": 30,
+                                     "learning_rate": 0.03, "hidden_size": 16, "batch_size": 64}, boosting=BOOSTING)
         results.append(evaluate("stallion", hist, spec, 6, a.origins, 1,
                                 ["seasonal_naive", "ets", "boosting", *neural], cfg, a.inner_folds, log,
                                 ["ets", "boosting", *neural[:1]]))
     if "walmart" in a.datasets:
         hist, spec = datasets.walmart(DATA, a.walmart_series)
         cfg = ForecastConfig(neural={"encoder_length": 52, "epochs": 10, "batches_per_epoch": 50,
-                                     "learning_rate": 0.01, "hidden_size": 16, "batch_size": 128}, ets_jobs=2)
+                                     "learning_rate": 0.01, "hidden_size": 16, "batch_size": 128}, ets_jobs=2,
+                             boosting=BOOSTING)
         results.append(evaluate("walmart", hist, spec, 13, 1, 13,
                                 ["seasonal_naive", "ets", "boosting", *neural], cfg, a.inner_folds, log,
                                 ["seasonal_naive", "ets", "boosting", *neural[:1]]))
     if "demo" in a.datasets and a.demo_db:
         hist, spec = demo_history(a.demo_db)
-        cfg = ForecastConfig()
+        cfg = ForecastConfig(boosting=BOOSTING)
         results.append(evaluate("demo", hist, spec, 13, 1, 13,
                                 ["seasonal_naive", "ets", "tsb", "boosting", *neural[:1]], cfg, a.inner_folds, log))
     if "scale" in a.datasets:
