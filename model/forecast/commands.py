@@ -28,7 +28,7 @@ def forecast_store(con, cfg: ForecastConfig, freq: str, h: int, models: list[str
     settings = PipelineSettings(h=h, folds=folds, step=cfg.backtest_step,
                                 backtest_h=min(cfg.backtest_horizon or h, h), metric=cfg.selection_metric,
                                 outlier_k=cfg.outlier_mad_k, min_periods=cfg.min_history_periods,
-                                slow_units=cfg.slow_units, budget_s=cfg.time_budget_s)
+                                slow_units=cfg.slow_units, budget_s=cfg.time_budget_s or float("inf"))
     cache = ModelCache(cfg.cache_dir)
     return run_pipeline(history, spec, build_models(models, cfg, seed), settings, future, cache, progress)
 

@@ -2,8 +2,8 @@
 
 Publishes ``forecast`` (the contract table, series_id = sku_id, horizon = scenario.horizon_weeks) and
 ``forecast_metrics`` (model × segment × metric from the rolling-origin backtest). Fitted models are
-cached (``forecast.cache_dir``) so an unchanged re-run does not retrain; ``forecast.time_budget_s`` caps
-the backtest.
+cached (``forecast.cache_dir``) so an unchanged re-run does not retrain; ``forecast.time_budget_s``, when
+set, caps the backtest (at the price of reproducibility across machines).
 """
 from __future__ import annotations
 

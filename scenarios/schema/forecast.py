@@ -46,7 +46,11 @@ class ForecastConfig(Section):
     backtest_horizon: int | None = Field(
         13, ge=1, description="horizon scored in the backtest (default: the forecast horizon); shorter is cheaper")
     selection_metric: Literal["wape", "mase", "pinball"] = Field("pinball", description="model choice metric")
-    time_budget_s: float = Field(90.0, gt=0, description="wall-clock budget: slow models are dropped to fit it")
+    time_budget_s: float | None = Field(
+        None, gt=0, description="wall-clock budget of the backtest: models that do not finish every fold in it "
+                                "are dropped. Off by default, because what is dropped then depends on the "
+                                "machine's speed and load, and the same scenario and seed must give the same "
+                                "numbers; the dropped models are listed in the summary when it is set")
     outlier_mad_k: float = Field(8.0, ge=0, description="cap demand at median + k·MAD per series (0: off)")
     min_history_periods: int = Field(8, ge=1, description="fewer known periods → cold start from category")
     slow_units: float = Field(2.0, ge=0, description="mean demand per period below this is a slow mover")
