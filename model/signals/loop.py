@@ -13,7 +13,6 @@ marks commit together; actions carry idempotency keys, so re-processing inserts 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from model.signals import outbox, replan, rules
+from model.ssot.connectors import file_sha256
 from model.ssot.schema import INGEST_KINDS
 from scenarios.schema import Scenario
 
@@ -61,14 +61,6 @@ def landed_files(landing: Path) -> list[Path]:
                   and not skip.intersection(p.relative_to(landing).parts[:1]) and not p.name.endswith(".tmp"))
 
 
-def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _move(path: Path, landing: Path, sub: str) -> None:
     dest = landing / sub / path.relative_to(landing)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +77,7 @@ def ingest_landed(con, landing: Path) -> list[dict]:
     files = [(kind_of(p, landing), p) for p in landed_files(landing)]
     files.sort(key=lambda kp: (INGEST_ORDER.index(kp[0]) if kp[0] else -1, str(kp[1])))
     for kind, p in files:
-        h = file_hash(p)
+        h = file_sha256(p)
         mark = {"file_hash": h, "path": str(p), "kind": kind, "status": "loaded", "message": ""}
         if h in done:
             mark["status"] = "duplicate"
