@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,14 +44,19 @@ def _calendar(dates: pd.Series, freq: str) -> np.ndarray:
 
 @contextlib.contextmanager
 def _one_quiet_thread():
-    """torch on one thread and Lightning's info logging off for the block; both restored after."""
+    """torch on one thread, Lightning's info logging and the libraries' advisory warnings (dropped short
+    series, checkpoint hints, deprecations) off for the block; all restored after. The planner-facing
+    record of short series is the seasonal-naive fallback the forecast uses for them."""
     import torch
     threads, log = torch.get_num_threads(), logging.getLogger("lightning.pytorch")
     level = log.level
     torch.set_num_threads(1)
-    log.setLevel(logging.WARNING)
+    log.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
     finally:
         torch.set_num_threads(threads)
         log.setLevel(level)
