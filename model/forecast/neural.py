@@ -56,6 +56,7 @@ def _one_quiet_thread():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
             yield
     finally:
         torch.set_num_threads(threads)
