@@ -83,3 +83,20 @@ def test_schema_creation_is_idempotent(store):
 def test_docs_ssot_md_carries_the_generated_schema():
     doc = (REPO / "docs" / "ssot.md").read_text(encoding="utf-8")
     assert schema_markdown() in doc, "docs/ssot.md is stale: regenerate its schema section from schema_markdown()"
+
+
+def test_recorded_run_finishes_ok_or_failed(tmp_path):
+    import json
+
+    from model.ssot.store import open_store, recorded_run
+    con = open_store(tmp_path / "runs.duckdb")
+    with recorded_run(con, "plan-x", "base", "plan", seed=3) as (ok_id, prov):
+        prov["solver"] = "optimal"
+    with pytest.raises(RuntimeError, match="boom"):
+        with recorded_run(con, "plan-x", "base", "plan") as (bad_id, prov):
+            raise RuntimeError("boom")
+    rows = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
+    assert rows == {ok_id: "ok", bad_id: "failed"}
+    (p,) = con.execute("SELECT provenance FROM runs WHERE run_id = ?", [bad_id]).fetchone()
+    assert json.loads(p)["error"] == "RuntimeError: boom"
+    con.close()

@@ -84,7 +84,7 @@ def forecast_command(db: Path, freq: str = "W", horizon: int = 13, models: list[
     """Forecast every series in the SSOT at ``db``; writes ``forecast`` (and ``forecast_metrics`` with
     ``backtest``) under a new run id."""
     import scenarios
-    from model.ssot.store import data_fingerprint, finish_run, new_run_id, open_store, start_run, write_output
+    from model.ssot.store import open_store, recorded_run, write_output
     if freq not in ("D", "W", "M"):
         raise ValueError(f"--freq must be D, W or M, got {freq!r}")
     if horizon < 1:
@@ -93,17 +93,16 @@ def forecast_command(db: Path, freq: str = "W", horizon: int = 13, models: list[
     cfg = scn.forecast
     con = open_store(db, create=False)
     try:
-        run_id = new_run_id("forecast")
-        start_run(con, run_id, scn.name, "forecast", scn.seed, data_fingerprint(con))
-        t0 = time.perf_counter()
-        folds = max(cfg.backtest_folds, 1) if backtest else 0
-        result = forecast_store(con, cfg, freq, horizon, models or cfg.models, folds, scn.seed, _progress())
-        write_output(con, "forecast", result.forecast, run_id, scn.name)
-        if backtest:
-            write_output(con, "forecast_metrics", metrics_frame(result), run_id, scn.name)
-        summary = {"run_id": run_id, "scenario": scn.name, "freq": freq, "horizon": horizon,
-                   "seconds": round(time.perf_counter() - t0, 2), **summarize(result)}
-        finish_run(con, run_id, "ok", {"forecast": summary})
+        with recorded_run(con, "forecast", scn.name, "forecast", scn.seed) as (run_id, provenance):
+            t0 = time.perf_counter()
+            folds = max(cfg.backtest_folds, 1) if backtest else 0
+            result = forecast_store(con, cfg, freq, horizon, models or cfg.models, folds, scn.seed, _progress())
+            write_output(con, "forecast", result.forecast, run_id, scn.name)
+            if backtest:
+                write_output(con, "forecast_metrics", metrics_frame(result), run_id, scn.name)
+            summary = {"run_id": run_id, "scenario": scn.name, "freq": freq, "horizon": horizon,
+                       "seconds": round(time.perf_counter() - t0, 2), **summarize(result)}
+            provenance["forecast"] = summary
     finally:
         con.close()
     return summary, render(summary)

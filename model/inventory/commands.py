@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.inventory.planner import InventoryOutcome, inventory_plan
-from model.ssot.store import (data_fingerprint, finish_run, new_run_id, open_store, read_output, start_run,
-                              table_exists, write_output)
+from model.ssot.store import (latest_output, open_store, read_output, recorded_run, table_exists,
+                              write_output)
 from scenarios.schema import Scenario
 
 
@@ -16,20 +16,14 @@ def plan_command(db: Path, scenario_path: Path | None = None) -> tuple[dict, str
     cfg = scn.inventory
     con = open_store(db, create=False)
     try:
-        if not table_exists(con, "forecast") or read_output(con, "forecast").empty:
-            raise ValueError(f"{db}: no forecast in the store; run `run.py forecast --db {db}` first")
-        forecast = read_output(con, "forecast")
-        forecast = forecast[forecast["run_id"] == forecast["run_id"].max()] if "run_id" in forecast else forecast
+        forecast = latest_output(con, "forecast", db, f"run.py forecast --db {db}")
         prices = read_output(con, "plan_prices") if table_exists(con, "plan_prices") else None
-        if prices is not None and "run_id" in prices and len(prices):
-            prices = prices[prices["run_id"] == prices["run_id"].max()]
-        run_id = new_run_id("plan-inventory")
-        start_run(con, run_id, scn.name, "plan", scn.seed, data_fingerprint(con))
-        out = inventory_plan(con, cfg, forecast, horizon=cfg.horizon_weeks or scn.horizon_weeks,
-                             workers=scn.engine.workers, seed=scn.seed, plan_prices=prices)
-        for name, df in out.tables.items():
-            write_output(con, name, df, run_id, scn.name)
-        finish_run(con, run_id, "ok", {"inventory": out.solves})
+        with recorded_run(con, "plan-inventory", scn.name, "plan", scn.seed) as (run_id, provenance):
+            out = inventory_plan(con, cfg, forecast, horizon=cfg.horizon_weeks or scn.horizon_weeks,
+                                 workers=scn.engine.workers, seed=scn.seed, plan_prices=prices)
+            for name, df in out.tables.items():
+                write_output(con, name, df, run_id, scn.name)
+            provenance["inventory"] = out.solves
     finally:
         con.close()
     summary = {"run_id": run_id, "scenario": scn.name, **out.summary}

@@ -6,8 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.pricing.planner import PricingOutcome, price_plan
-from model.ssot.store import (data_fingerprint, finish_run, new_run_id, open_store, read_output, start_run,
-                              table_exists, write_output)
+from model.ssot.store import open_store, read_output, recorded_run, table_exists, write_output
 from scenarios.schema import Scenario
 
 TOP = 15
@@ -32,13 +31,12 @@ def plan_command(db: Path, scenario_path: Path | None = None) -> tuple[dict, str
     cfg = scn.pricing
     con = open_store(db, create=False)
     try:
-        run_id = new_run_id("plan-pricing")
-        start_run(con, run_id, scn.name, "plan", scn.seed, data_fingerprint(con))
-        baseline = stored_forecast(con, cfg.horizon_weeks)
-        out = price_plan(con, cfg, baseline=baseline, workers=scn.engine.workers, seed=scn.seed)
-        write_output(con, "plan_prices", out.plan, run_id, scn.name)
-        write_output(con, "price_elasticities", out.elasticities, run_id, scn.name)
-        finish_run(con, run_id, "ok", {"pricing": out.solve})
+        with recorded_run(con, "plan-pricing", scn.name, "plan", scn.seed) as (run_id, provenance):
+            baseline = stored_forecast(con, cfg.horizon_weeks)
+            out = price_plan(con, cfg, baseline=baseline, workers=scn.engine.workers, seed=scn.seed)
+            write_output(con, "plan_prices", out.plan, run_id, scn.name)
+            write_output(con, "price_elasticities", out.elasticities, run_id, scn.name)
+            provenance["pricing"] = out.solve
     finally:
         con.close()
     summary = {"run_id": run_id, "scenario": scn.name, "baseline": "forecast" if baseline is not None else

@@ -162,6 +162,30 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, provena
     )
 
 
+@contextlib.contextmanager
+def recorded_run(con: duckdb.DuckDBPyConnection, prefix: str, scenario: str, command: str,
+                 seed: int | None = None) -> Iterator[tuple[str, dict]]:
+    """Register a run in ``runs`` and yield ``(run_id, provenance)``; the run is finished ``ok`` with the
+    provenance the block filled in, or ``failed`` with the error when the block raises."""
+    run_id = new_run_id(prefix)
+    start_run(con, run_id, scenario, command, seed, data_fingerprint(con))
+    provenance: dict = {}
+    try:
+        yield run_id, provenance
+    except BaseException as e:
+        finish_run(con, run_id, "failed", {**provenance, "error": f"{type(e).__name__}: {e}"[:2000]})
+        raise
+    finish_run(con, run_id, "ok", provenance)
+
+
+def latest_output(con: duckdb.DuckDBPyConnection, name: str, db: str | Path, hint: str) -> pd.DataFrame:
+    """The latest run's rows of output ``name``; a clear error naming the command to run when there are none."""
+    df = read_output(con, name) if table_exists(con, name) else None
+    if df is None or df.empty:
+        raise ValueError(f"{db}: no {name} in the store; run `{hint}` first")
+    return df
+
+
 def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """A hash of what is in the store's input tables: the lineage of every loaded batch (file hashes)
     plus each input table's row count. Same inputs ⇒ same fingerprint."""

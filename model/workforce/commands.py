@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.ssot.store import (data_fingerprint, finish_run, new_run_id, open_store, read_output, start_run,
-                              table_exists, write_output)
+from model.ssot.store import latest_output, open_store, recorded_run, write_output
 from model.workforce.plan import workforce_plan
 from scenarios.schema import Scenario
 
@@ -15,15 +14,12 @@ def plan_command(db: Path, scenario_path: Path | None = None) -> tuple[dict, str
     scn = scenarios.load(scenario_path) if scenario_path else Scenario()
     con = open_store(db, create=False)
     try:
-        if not table_exists(con, "forecast") or read_output(con, "forecast").empty:
-            raise ValueError(f"{db}: no forecast in the store; run `run.py forecast --db {db}` first")
-        forecast = read_output(con, "forecast")
-        run_id = new_run_id("plan-workforce")
-        start_run(con, run_id, scn.name, "plan", scn.seed, data_fingerprint(con))
-        out = workforce_plan(con, scn.workforce, forecast)
-        for name, df in out.tables.items():
-            write_output(con, name, df, run_id, scn.name)
-        finish_run(con, run_id, "ok", {"workforce": out.solves})
+        forecast = latest_output(con, "forecast", db, f"run.py forecast --db {db}")
+        with recorded_run(con, "plan-workforce", scn.name, "plan", scn.seed) as (run_id, provenance):
+            out = workforce_plan(con, scn.workforce, forecast)
+            for name, df in out.tables.items():
+                write_output(con, name, df, run_id, scn.name)
+            provenance["workforce"] = out.solves
     finally:
         con.close()
     summary = {"run_id": run_id, "scenario": scn.name, **out.summary}
