@@ -59,8 +59,8 @@ class StudyResult:
 
 
 class Progress:
-    """Per-stage timing lines on stderr (silent with quiet=True or when stderr is not a terminal and
-    SCALEPLAN_PROGRESS is unset)."""
+    """Per-stage timing lines on stderr, prefixed with the seconds since the study started (silent with
+    quiet=True). Plain lines rather than a live bar, so they read the same in a terminal and in a batch log."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
