@@ -37,6 +37,9 @@ class StageFailed(RuntimeError):
         self.stage, self.reason = stage, reason
         super().__init__(f"stage '{stage}' failed: {reason}")
 
+    def __reduce__(self):  # picklable, so a batch worker's failure reaches the parent intact
+        return StageFailed, (self.stage, self.reason)
+
 
 @dataclass
 class StudyResult:

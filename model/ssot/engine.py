@@ -13,6 +13,7 @@ Spark is an optional extra (``pip install 'scaleplan[spark]'``, Java 17+).
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 
@@ -50,6 +51,7 @@ def spark_session(cfg: EngineConfig):
         b = SparkSession.builder.master(cfg.spark_master).appName("scaleplan")
         if cfg.spark_master.startswith("local"):  # local workers run this interpreter (with the project)
             conf.setdefault("spark.pyspark.python", sys.executable)
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # read by the SparkContext itself
     for k, v in conf.items():
         b = b.config(k, v)
     session = b.getOrCreate()
