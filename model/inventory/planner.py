@@ -113,8 +113,27 @@ def program_input(items: pd.DataFrame, fc: pd.DataFrame, safety: np.ndarray, cfg
         "moq": items["moq"].to_numpy(float), "lead_time_weeks": lead_w, "volume_m3": items["volume_m3"].to_numpy(float),
         "on_hand": items["on_hand"].to_numpy(float), "lost_sale_cost": cfg.stockout_penalty * price,
         "shortfall_cost": cfg.shortfall_penalty_rate * cost / 52})
-    return ReplenishmentInput(skus=skus, weeks=weeks, demand=np.maximum(demand, 0.0),
+    demand = np.maximum(demand, 0.0)
+    if caps.get("budget") is not None:  # a budget cannot un-buy stock already held or on order
+        caps = {**caps, "budget": np.maximum(caps["budget"], 1.01 * committed_value(
+            cost, items["on_hand"].to_numpy(float), scheduled, demand))}
+    return ReplenishmentInput(skus=skus, weeks=weeks, demand=demand,
                               safety_stock=np.repeat(safety[:, None], t, axis=1), scheduled=scheduled, **caps)
+
+
+def committed_value(unit_cost: np.ndarray, on_hand: np.ndarray, scheduled: np.ndarray,
+                    demand: np.ndarray) -> np.ndarray:
+    """Cash tied up per week if nothing more is ordered: ``V_t = Σ_i c_i (E_i,t−1 + S_it)`` with end stock
+    ``E_it = max(E_i,t−1 + S_it − d_it, 0)``, ``E_i,−1`` = on hand (units; c in currency/unit; S = open
+    orders arriving in week t; d = forecast demand). A cash budget below ``V_t`` would be infeasible
+    whatever is decided, so the budget row is lifted to it: in such weeks the plan orders nothing new."""
+    end = on_hand.astype(float).copy()
+    out = np.zeros(demand.shape[1])
+    for t in range(demand.shape[1]):
+        after = end + scheduled[:, t]
+        out[t] = float(unit_cost @ after)
+        end = np.maximum(after - demand[:, t], 0.0)
+    return out
 
 
 def plan_tables(res: ReplenishmentResult) -> dict[str, pd.DataFrame]:

@@ -28,7 +28,8 @@ class InventoryConfig(Section):
         None, gt=0, description="cash tied up in stock (at cost) allowed per week; None = no budget")
     budget_share_of_baseline: float | None = Field(
         None, gt=0, le=10, description="budget as a share of the value of stock on hand and on order today (used when "
-                                 "budget_per_week is None)")
+                                 "budget_per_week is None). In weeks where stock already held or on order is "
+                                 "worth more, the budget is lifted to that value: nothing new is ordered then")
     storage_m3: float | None = Field(
         None, gt=0, description="warehouse storage capacity, m^3; None = sum of warehouse storage_m3 in the SSOT")
     inbound_units_per_week: float | None = Field(
