@@ -3,6 +3,7 @@ Lagrangian + polish) against the Pyomo/HiGHS program it solves."""
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from model.pricing.decompose import Decomposition, chain_dp, solve_decomposed
 from model.pricing.highs_direct import solve_direct
@@ -186,3 +187,64 @@ def test_direct_highs_build_is_the_same_program(seed):
     assert obj == pytest.approx(res.objective, rel=1e-7)
     ev = Decomposition(inst).evaluate(direct)                 # its plan is worth what it claims
     assert ev["objective"].sum() == pytest.approx(obj, rel=1e-7)
+
+
+MARKDOWN = WIDE | {"horizon_weeks": 4, "clearance_week": 4, "clearance_share": 0.9, "stock_limited": "flagged",
+                   "markdown_min_margin": 0.0, "markdown_ladder_min": -0.5, "clearance_confidence": 0.5}
+
+
+def family_with_slow_mover(stock_b):
+    """Family F: A (regular, e = −2, cost 5 ⇒ its best price is 10 = 2c) and B (flagged slow mover,
+    e = −1.5, 20 units/week at 10)."""
+    skus = pd.DataFrame({"sku_id": ["A", "B"], "unit_cost": [5.0, 4.0], "list_price": [10.0, 10.0],
+                         "current_price": [10.0, 10.0], "elasticity": [-2.0, -1.5], "family": ["F", "F"],
+                         "stock": [np.nan, stock_b], "clearance": [False, True]})
+    weeks = pd.DataFrame({"sku_id": np.repeat(["A", "B"], 4), "week_start": np.tile(np.arange(4), 2),
+                          "base_units": np.repeat([100.0, 20.0], 4)})
+    return skus, weeks
+
+
+def test_flagged_sku_leaves_its_family_and_clears_its_stock():
+    # B alone would price at 12 (= 1.5·c/0.5) and sell 61 of its 100 units; 90 in 4 weeks needs 22.5/week
+    # ⇒ 20·(p/10)^−1.5 ≥ 22.5 ⇒ p ≤ 9.24 on average: two weeks at 9.5 and two at 9.0 sell exactly 90.0
+    cfg = PricingConfig(**MARKDOWN)
+    inst, plan = both(*family_with_slow_mover(100.0), cfg)
+    a, b = plan[plan["sku_id"] == "A"], plan[plan["sku_id"] == "B"]
+    assert set(a["price_unit"]) == {"F"} and set(b["price_unit"]) == {"B"}      # B priced on its own
+    assert np.allclose(a["price"], 10.0) and set(a["markdown"]) == {"none"}      # A keeps its own optimum
+    assert set(b["markdown"]) == {"clear"} and (b["liquidate_units"] == 0).all()
+    # the known response: units sold by the target reach 90 % of the stock, never below cost (floor 0)
+    sold = (20.0 * (b["price"] / 10.0) ** -1.5).sum()
+    assert 90.0 - 1e-6 <= sold <= 100.0 + 1e-6 and np.allclose(sold, b["expected_units"].sum())
+    assert sorted(b["price"]) == [9.0, 9.0, 9.5, 9.5]
+    assert (b["binding"] == "markdown_clearance").all()
+    # the most the ladder sells by the target: 4 weeks at its floor price 5.0 ⇒ 4·20·0.5^−1.5
+    assert b["clear_max_units"].iloc[0] == pytest.approx(4 * 20 * 0.5 ** -1.5)
+
+
+def test_unclearable_stock_is_a_liquidation_candidate():
+    # 1,000 units: even the ladder floor (5.0, 56.6 units/week) sells 226 in 4 weeks < 900 ⇒ no markdown
+    cfg = PricingConfig(**MARKDOWN)
+    inst, plan = both(*family_with_slow_mover(1000.0), cfg)
+    b = plan[plan["sku_id"] == "B"]
+    assert set(b["markdown"]) == {"liquidate"} and set(b["price_unit"]) == {"F"}  # stays in its family
+    assert inst.clear_units.sum() == 0 and inst.liquidate.tolist() == [False, True]
+    assert b["clear_max_units"].iloc[0] == pytest.approx(4 * 20 * 0.5 ** -1.5)
+    # the family price is A's and B's joint optimum on the regular ladder; what B does not sell is liquidated
+    assert (b["price"] >= 10.0 * (1 + cfg.ladder_min) - 1e-9).all()
+    assert b["liquidate_units"].iloc[0] == pytest.approx(1000.0 - b["expected_units"].sum())
+
+
+def test_markdown_target_holds_under_a_less_responsive_elasticity():
+    # se 0.4 at 84 % confidence (z = 1): the target counts units at e = −1.5 + 0.4 = −1.1, so the plan
+    # marks down deeper than the point estimate needs and expects to sell more than 90 % of the stock
+    skus, weeks = family_with_slow_mover(100.0)
+    skus["elasticity_se"] = [np.nan, 0.4]
+    cfg = PricingConfig(**MARKDOWN | {"clearance_confidence": float(stats.norm.cdf(1.0))})
+    inst, plan = both(skus, weeks, cfg)
+    b = plan[plan["sku_id"] == "B"]
+    cautious = (20.0 * (b["price"] / 10.0) ** -1.1).sum()
+    assert cautious == pytest.approx(90.0, abs=0.05)     # 0.009 short: cheaper (at 30/unit) than a lower step
+    assert b["expected_units"].sum() > 93.0            # the point estimate expects ~94: a safety margin over 90
+    _, point = both(*family_with_slow_mover(100.0), PricingConfig(**MARKDOWN))
+    assert b["price"].mean() < point.loc[point["sku_id"] == "B", "price"].mean()

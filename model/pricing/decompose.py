@@ -5,10 +5,10 @@ inside one unit. Within a unit the only coupling over weeks is
 
 * the max-change chain ``compat(k_{t−1}, k_t)`` — a path through a [T × K] trellis, solved exactly by dynamic
   programming (``V_t(k) = r_t(k) + max_{j: compat(j,k)} V_{t−1}(j)``), vectorised over all units at once;
-* the knapsack rows ``inventory`` (Σ q·x ≤ stock) and ``markdown_clearance`` (Σ_{t<t_c} q·x ≥ γ·stock) of
-  stock-limited and markdown SKUs. They are dualised with multipliers ``λ_s, μ_s ∈ [0, P_s]`` (``P_s`` the
-  slack price, so the dual of the soft program is bounded there): the DP with rewards
-  ``r − λ·q + μ·q·[t < t_c]`` gives the upper bound ``L(λ, μ) = DP value + λ·stock − μ·γ·stock`` and a
+* the knapsack rows ``inventory`` (Σ q·x ≤ stock) and ``markdown_clearance`` (Σ_{t<t_c} q̃·x ≥ γ·stock,
+  ``q̃`` the target's cautious units) of stock-limited and markdown SKUs. They are dualised with multipliers
+  ``λ_s ∈ [0, P^over_s]``, ``μ_s ∈ [0, P_s]`` (the slack prices, so the dual of the soft program is bounded
+  there): the DP with rewards ``r − λ·q + μ·q̃·[t < t_c]`` gives the upper bound ``L(λ, μ) = DP value + λ·stock − μ·γ·stock`` and a
   plan whose true objective is a lower bound. ``λ`` and ``μ`` are found by bisection on the sign of the
   constraint violation, nested (outer μ, inner λ).
 
@@ -27,29 +27,9 @@ import numpy as np
 
 from model.pricing.instance import PricingInstance, infeasibility_reason, subset
 from model.pricing.highs_direct import solve_direct
+from model.pricing.trellis import chain_dp
 
 OUTER_STEPS, INNER_STEPS = 16, 12  # bisection steps on μ (markdown rows) and on λ (stock rows) per μ
-
-
-def chain_dp(R: np.ndarray, compat: np.ndarray, first_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best path per unit through the [T × K] trellis. ``R`` [U,T,K] rewards (−inf = not allowed).
-
-    Returns the chosen slots [U,T] and the path values [U] (−inf when no path satisfies the rules).
-    """
-    U, T, K = R.shape
-    step = np.where(compat, 0.0, -np.inf)                       # [U,J,K]
-    V = np.where(first_ok, R[:, 0, :], -np.inf)
-    back = np.zeros((U, T, K), dtype=np.int64)
-    for t in range(1, T):
-        cand = V[:, :, None] + step                             # [U,J,K]
-        back[:, t, :] = cand.argmax(axis=1)
-        V = R[:, t, :] + cand.max(axis=1)
-    choice = np.empty((U, T), dtype=np.int64)
-    choice[:, -1] = V.argmax(axis=1)
-    rows = np.arange(U)
-    for t in range(T - 1, 0, -1):
-        choice[:, t - 1] = back[rows, t, choice[:, t]]
-    return choice, V[rows, choice[:, -1]]
 
 
 @dataclass
@@ -77,7 +57,7 @@ class Decomposition:
     def solve(self, lam: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """DP at multipliers (λ, μ): plan [U,T] and Lagrangian upper bound per unit [U]."""
         inst, (S, T, K) = self.inst, self.inst.shape
-        adj = self.R + (mu[:, None, None] * self.early - lam[:, None, None]) * inst.units
+        adj = self.R + mu[:, None, None] * self.early * inst.clear_q - lam[:, None, None] * inst.units
         Ru = (inst.membership() @ adj.reshape(S, -1)).reshape(-1, T, K)
         choice, value = chain_dp(np.where(self.bad_u, -np.inf, Ru), inst.compat, inst.first_ok)
         const = np.bincount(inst.unit_of, lam * self.stock - mu * inst.clear_units, minlength=inst.n_units)
@@ -89,11 +69,12 @@ class Decomposition:
         k = choice[inst.unit_of]                                        # [S,T]
         q = np.take_along_axis(inst.units, k[:, :, None], axis=2)[:, :, 0]
         r = np.take_along_axis(self.R, k[:, :, None], axis=2)[:, :, 0]
-        sold, cleared = q.sum(axis=1), q[:, :inst.clear_week].sum(axis=1)
+        qc = np.take_along_axis(inst.clear_q, k[:, :, None], axis=2)[:, :inst.clear_week, 0]
+        sold, cleared = q.sum(axis=1), qc.sum(axis=1)
         over = np.maximum(0.0, sold - inst.stock)
         short = np.maximum(0.0, inst.clear_units - cleared)
-        return {"objective": r.sum(axis=1) - inst.penalty * (over + short), "sold": sold, "cleared": cleared,
-                "over": over, "short": short}
+        return {"objective": r.sum(axis=1) - inst.over_penalty * over - inst.penalty * short, "sold": sold,
+                "cleared": cleared, "over": over, "short": short}
 
     def _record(self, st: _Search, lam, mu) -> dict[str, np.ndarray]:
         choice, upper = self.solve(lam, mu)
@@ -110,7 +91,7 @@ class Decomposition:
         st.lam[:] = 0.0
         ev = self._record(st, st.lam, st.mu)
         viol = ev["over"] > 1e-9
-        lo, hi = np.zeros_like(st.lam), np.where(viol, inst.penalty, 0.0)
+        lo, hi = np.zeros_like(st.lam), np.where(viol, inst.over_penalty, 0.0)
         for _ in range(INNER_STEPS if viol.any() else 0):
             st.lam[:] = (lo + hi) / 2
             v = self._record(st, st.lam, st.mu)["over"] > 1e-9

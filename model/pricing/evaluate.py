@@ -86,7 +86,7 @@ def rule_violations(plan: pd.DataFrame, cfg) -> dict:
     """SKU-weeks whose planned price breaks its margin floor or competitor band (held prices apart; markdown
     SKUs have the markdown floor and no lower band)."""
     moved = plan["confidence"] != "held"
-    markdown = plan["clearance"].fillna(False).astype(bool)
+    markdown = (plan["markdown"] == "clear") if "markdown" in plan else plan["clearance"].fillna(False).astype(bool)
     floor = np.where(markdown, cfg.markdown_min_margin, cfg.min_margin)
     margin = (plan["price"] - plan["unit_cost"]) / plan["price"]
     idx, lowest = plan["price_index"], np.where(markdown, 0.0, cfg.competitor_index_min)
@@ -98,9 +98,17 @@ def rule_violations(plan: pd.DataFrame, cfg) -> dict:
 
 
 def markdown_clearance_true(plan: pd.DataFrame, truth: pd.DataFrame, cfg) -> dict:
-    """Share of flagged SKUs' stock sold by the target week under the TRUE elasticities, overall and over
-    the SKUs that *can* be cleared: those whose true demand at their lowest allowed markdown price
-    (``max(p0·(1 + markdown_ladder_min), c/(1 − markdown_min_margin))``) reaches the target in the window."""
+    """Share of stock sold by the target week under the TRUE elasticities (units capped at each SKU's stock,
+    summed, over the summed stock), for three sets of SKUs:
+
+    * ``cleared_share_true`` — every flagged slow mover (the planner's flag: stock beyond
+      ``slow_mover_cover_weeks`` of demand, or end of life), markdown or liquidation candidate alike;
+    * ``cleared_share_true_markdown`` — the flagged SKUs the planner marks down (``markdown == "clear"``: its
+      estimated response says an allowed price path sells ``clearance_share`` of the stock by the target);
+    * ``cleared_share_true_clearable`` — the flagged SKUs that truly can be cleared: TRUE demand at their
+      lowest allowed markdown price (``max(p0·(1 + markdown_ladder_min), c/(1 − markdown_min_margin))``)
+      reaches ``clearance_share`` of the stock in the window (an oracle set, for reference).
+    """
     flagged = plan[plan["clearance"].fillna(False).astype(bool)]
     if flagged.empty:
         return {"markdown_skus": 0, "cleared_share_true": None}
@@ -112,12 +120,22 @@ def markdown_clearance_true(plan: pd.DataFrame, truth: pd.DataFrame, cfg) -> dic
     frame = pd.DataFrame({"sold": base * (w["price"].to_numpy(float) / p0) ** e, "most": base * (p_min / p0) ** e,
                           "none": base}, index=w["sku_id"].to_numpy()).groupby(level=0).sum()
     frame["stock"] = flagged.groupby("sku_id")["stock"].first()
+    frame["markdown"] = flagged.groupby("sku_id")["markdown"].first() if "markdown" in flagged else "clear"
     share = lambda col, rows: float(np.minimum(rows[col], rows["stock"]).sum() / rows["stock"].sum()) \
         if len(rows) else None
     clearable = frame[frame["most"] >= cfg.clearance_share * frame["stock"]]
+    marked = frame[frame["markdown"] == "clear"]
+    liq = frame[frame["markdown"] == "liquidate"]
     return {"markdown_skus": int(len(frame)), "cleared_share_true": share("sold", frame),
-            "cleared_share_without_markdown": share("none", frame), "clearable_skus": int(len(clearable)),
-            "cleared_share_true_clearable": share("sold", clearable)}
+            "cleared_share_without_markdown": share("none", frame),
+            "markdown_clear_skus": int(len(marked)), "markdown_clear_stock_share": float(
+                marked["stock"].sum() / frame["stock"].sum()),
+            "cleared_share_true_markdown": share("sold", marked),
+            "markdown_clear_skus_reaching_target": int((np.minimum(marked["sold"], marked["stock"])
+                                                        >= cfg.clearance_share * marked["stock"] - 1e-9).sum()),
+            "liquidation_skus": int(len(liq)), "liquidation_stock_sold_true": share("sold", liq),
+            "clearable_skus": int(len(clearable)), "cleared_share_true_clearable": share("sold", clearable),
+            "clearable_marked_down": int((clearable["markdown"] == "clear").sum())}
 
 
 def evaluate_demo(con, ground_truth_dir, cfg, workers: int = 1, seed: int = 0) -> dict:
@@ -135,6 +153,8 @@ def evaluate_demo(con, ground_truth_dir, cfg, workers: int = 1, seed: int = 0) -
             "margin_change_planned_lo90": out.summary["margin_change_lo90"],
             "margin_change_planned_hi90": out.summary["margin_change_hi90"],
             **rule_violations(out.plan, cfg), **markdown_clearance_true(out.plan, truth, cfg),
+            "liquidation_units_planned": out.summary["liquidation_units"],
+            "liquidation_value_at_cost": out.summary["liquidation_value_at_cost"],
             "gap": out.summary["gap"], "solve_seconds": out.summary["solve_seconds"]}
 
 

@@ -45,7 +45,7 @@ def _rows(inst: PricingInstance, col: np.ndarray, n_x: int) -> tuple[list, list,
         r = np.arange(fam.sum())
         add(np.concatenate([r, r]), np.concatenate([c_i[fam], col[lead[fam], t_i[fam], k_i[fam]]]),
             np.concatenate([np.ones(r.size), -np.ones(r.size)]), r.size, 0.0, 0.0)
-    q = inst.units[s_i, t_i, k_i]
+    q, qc = inst.units[s_i, t_i, k_i], inst.clear_q[s_i, t_i, k_i]
     lim = np.flatnonzero(np.isfinite(inst.stock))                                       # inventory
     if lim.size:
         pos = np.full(S, -1)
@@ -59,7 +59,7 @@ def _rows(inst: PricingInstance, col: np.ndarray, n_x: int) -> tuple[list, list,
         pos[clr] = np.arange(clr.size)
         m = (pos[s_i] >= 0) & (t_i < inst.clear_week)
         add(np.concatenate([pos[s_i[m]], np.arange(clr.size)]), np.concatenate([c_i[m], n_x + S + clr]),
-            np.concatenate([q[m], np.ones(clr.size)]), clr.size, inst.clear_units[clr], np.inf)
+            np.concatenate([qc[m], np.ones(clr.size)]), clr.size, inst.clear_units[clr], np.inf)
     return blocks, lo, hi
 
 
@@ -70,8 +70,9 @@ def _start(inst: PricingInstance, col: np.ndarray, n_x: int, choice: np.ndarray)
     x = np.zeros(n_x + 2 * S)
     x[col[np.arange(S)[:, None], np.arange(T)[None, :], k].ravel()] = 1.0
     q = np.take_along_axis(inst.units, k[:, :, None], axis=2)[:, :, 0]
+    qc = np.take_along_axis(inst.clear_q, k[:, :, None], axis=2)[:, :, 0]
     x[n_x:n_x + S] = np.where(np.isfinite(inst.stock), np.maximum(0.0, q.sum(axis=1) - inst.stock), 0.0)
-    x[n_x + S:] = np.maximum(0.0, inst.clear_units - q[:, :inst.clear_week].sum(axis=1))
+    x[n_x + S:] = np.maximum(0.0, inst.clear_units - qc[:, :inst.clear_week].sum(axis=1))
     return x
 
 
@@ -90,7 +91,7 @@ def solve_direct(inst: PricingInstance, time_limit_s: float = 30.0, mip_rel_gap:
     A = sparse.vstack(blocks).tocsc()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_x + 2 * S, A.shape[0]
-    lp.col_cost_ = np.concatenate([np.nan_to_num(inst.reward())[valid], -inst.penalty, -inst.penalty])
+    lp.col_cost_ = np.concatenate([np.nan_to_num(inst.reward())[valid], -inst.over_penalty, -inst.penalty])
     lp.col_lower_ = np.zeros(n_x + 2 * S)
     lp.col_upper_ = np.concatenate([ok[valid].astype(float), np.full(2 * S, np.inf)])
     lp.row_lower_, lp.row_upper_ = np.concatenate(lo), np.concatenate(hi)

@@ -71,15 +71,18 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     week (the forecast); without it every week gets the recent mean. The ladder is centred on the current
     regular price. SKUs that ended (past ``eol_date``) or sold nothing in the last ``recent_weeks`` are not
     planned. SKUs whose elasticity is not identifiable, or whose pooled estimate is not negative, hold
-    their price. A SKU is flagged for markdown when its stock covers more than ``slow_mover_cover_weeks`` of
-    baseline demand or it reaches end of life within the horizon.
+    their price — except flagged slow movers, which are marked down on their category's pooled elasticity
+    (``elasticity_source = "category_pooled"``, with the category's spread as ``elasticity_se``). A SKU is
+    flagged when its stock covers more than ``slow_mover_cover_weeks`` of baseline demand or it reaches end
+    of life within the horizon (:func:`model.pricing.instance.make_instance` then splits the flagged into
+    markdowns and liquidation candidates).
     """
     state = current_state(history, elasticities, cfg.recent_weeks)
     master = derived.sku_master(con)[["sku_id", "price_family", "unit_cost", "list_price", "eol_date"]]
     stock = derived.stock_positions(con)
     stock = (stock["on_hand"] + stock["on_order"]).groupby(stock["sku_id"]).sum().rename("stock")
     skus = state.merge(master, on="sku_id", how="inner").merge(stock, on="sku_id", how="left")
-    skus = skus.merge(elasticities[["sku_id", "elasticity", "identifiable"]], on="sku_id", how="left")
+    skus = skus.merge(_elasticity_columns(elasticities), on="sku_id", how="left")
     as_of = pd.to_datetime(skus["last_period"]).max()
     active = pd.to_datetime(skus["last_period"]) > as_of - pd.Timedelta(weeks=cfg.recent_weeks)
     ended = pd.to_datetime(skus["eol_date"]).le(as_of).fillna(False)
@@ -89,13 +92,29 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     weekly = weeks.groupby("sku_id")["base_units"].mean().reindex(skus["sku_id"]).to_numpy()
     eol = pd.to_datetime(skus["eol_date"]).le(week_starts[-1]).to_numpy()
     cover = skus["stock"].fillna(0).to_numpy() / np.maximum(weekly, 1e-9)
-    hold = ~skus["identifiable"].fillna(False).astype(bool) | ~(skus["elasticity"] < 0)
-    skus = skus.assign(list_price=skus["current_price"], family=skus["price_family"],
-                       clearance=(eol | (cover > cfg.slow_mover_cover_weeks)) & skus["stock"].gt(0),
-                       hold=hold, elasticity=skus["elasticity"].where(~hold, 0.0))
+    clearance = (eol | (cover > cfg.slow_mover_cover_weeks)) & skus["stock"].gt(0)
+    own = skus["identifiable"].fillna(False).astype(bool) & (skus["elasticity"] < 0)
+    pooled = clearance & ~own & (skus["category_mean"] < 0)
+    hold = ~own & ~pooled
+    skus = skus.assign(
+        list_price=skus["current_price"], family=skus["price_family"], clearance=clearance, hold=hold,
+        elasticity=np.select([own, pooled], [skus["elasticity"], skus["category_mean"]], 0.0),
+        elasticity_se=np.select([own, pooled], [skus["se"], skus["pooled_se"]], np.nan),
+        elasticity_source=np.select([own, pooled], ["own", "category_pooled"], "held"))
     cols = ["sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family", "stock", "clearance",
-            "hold"]
+            "hold", "elasticity_se", "elasticity_source"]
     return skus[cols].reset_index(drop=True), weeks
+
+
+def _elasticity_columns(est: pd.DataFrame) -> pd.DataFrame:
+    """Per SKU: ``elasticity, se, identifiable``, the category's pooled mean ``category_mean`` and
+    ``pooled_se``, the spread a SKU of the category has around it: ``√(sd² + category_se²)`` with ``sd``
+    the standard deviation of the category's identifiable estimates (0 with fewer than two)."""
+    out = est[["sku_id", "elasticity", "se", "identifiable", "category", "category_mean", "category_se"]].copy()
+    ok = out["identifiable"].fillna(False).astype(bool)
+    sd = out[ok].groupby("category")["elasticity"].std().reindex(out["category"]).fillna(0.0).to_numpy()
+    out["pooled_se"] = np.sqrt(sd ** 2 + out["category_se"].fillna(0.0).to_numpy() ** 2)
+    return out.drop(columns=["category", "category_se"])
 
 
 def _weeks(skus: pd.DataFrame, week_starts: pd.DatetimeIndex, baseline: pd.DataFrame | None) -> pd.DataFrame:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, stats
 
 from model.pricing.ladder import price_ladder
+from model.pricing.trellis import chain_dp
 from scenarios.schema.pricing import PricingConfig
 
 SLACK_PRICE = 2.0  # a unit beyond stock or short of a markdown target costs twice the SKU's top ladder price
@@ -52,6 +53,27 @@ class PricingInstance:
     penalty: np.ndarray          # [S] currency per unit of stock excess or clearance shortfall
     held: np.ndarray             # [S] price held at the current price (elasticity not identifiable)
     objective: str               # "margin" | "revenue"
+    over_penalty: np.ndarray | None = None  # [S] currency per expected unit beyond stock (default: penalty)
+    clear_q: np.ndarray | None = None       # [S,T,K] units counted toward the markdown target (default: units)
+    flagged: np.ndarray | None = None       # [S] flagged slow mover: markdown or liquidation (default: target > 0)
+    clear_max: np.ndarray | None = None     # [S] most units any allowed price path sells by the target (NaN: n/a)
+
+    def __post_init__(self) -> None:
+        S = len(self.sku_ids)
+        self.over_penalty = self.penalty if self.over_penalty is None else self.over_penalty
+        self.clear_q = self.units if self.clear_q is None else self.clear_q
+        self.flagged = self.clear_units > 0 if self.flagged is None else self.flagged
+        self.clear_max = np.full(S, np.nan) if self.clear_max is None else self.clear_max
+
+    @property
+    def markdown(self) -> np.ndarray:
+        """[S] SKUs with a markdown target (flagged and clearable)."""
+        return self.clear_units > 0
+
+    @property
+    def liquidate(self) -> np.ndarray:
+        """[S] flagged SKUs whose stock no allowed price path clears by the target (liquidation candidates)."""
+        return self.flagged & ~self.markdown
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -112,9 +134,12 @@ def _check_frames(skus: pd.DataFrame, weeks: pd.DataFrame) -> None:
         raise ValueError("pricing input is invalid:\n  " + "\n  ".join(problems))
 
 
-def _units(skus: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _units(skus: pd.DataFrame, markdown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Price units: a SKU's family, or the SKU itself when it has none or is marked down (a markdown SKU
+    leaves its family for the horizon — the family's other SKUs keep their common regular price)."""
     fam = skus["family"] if "family" in skus.columns else pd.Series([None] * len(skus), index=skus.index)
-    key = fam.where(fam.notna() & (fam.astype(str) != ""), skus["sku_id"]).astype(str).to_numpy()
+    own = fam.isna() | (fam.astype(str) == "") | markdown
+    key = fam.where(~own, skus["sku_id"]).astype(str).to_numpy()
     unit_ids, unit_of = np.unique(key, return_inverse=True)
     return unit_ids, unit_of
 
@@ -126,17 +151,17 @@ def _compat(ladder: np.ndarray, max_change: np.ndarray) -> np.ndarray:
         return np.abs(b - a) <= max_change[:, None, None] * a * (1 + 1e-9)
 
 
-def _ladders(list_price: np.ndarray, unit_of: np.ndarray, clearance: np.ndarray,
+def _ladders(list_price: np.ndarray, unit_of: np.ndarray, markdown: np.ndarray,
              cfg: PricingConfig) -> tuple[np.ndarray, np.ndarray]:
-    """[U,K] ladder and [U] weekly change limit per unit, from its first SKU's list price. Units with a SKU
-    flagged for markdown get the deeper markdown ladder and change limit."""
+    """[U,K] ladder and [U] weekly change limit per unit, from its first SKU's list price. Markdown units
+    (one SKU each) get the deeper markdown ladder and change limit."""
     first = np.unique(unit_of, return_index=True)[1]
     md = np.zeros(len(first), bool)
-    np.logical_or.at(md, unit_of, clearance)
+    np.logical_or.at(md, unit_of, markdown)
     args = (cfg.ladder_max, cfg.ladder_steps, list(cfg.price_endings))
     regular = price_ladder(list_price[first], cfg.ladder_min, *args)
-    markdown = price_ladder(list_price[first], min(cfg.markdown_ladder_min, cfg.ladder_min), *args)
-    return (np.where(md[:, None], markdown, regular),
+    deep = price_ladder(list_price[first], min(cfg.markdown_ladder_min, cfg.ladder_min), *args)
+    return (np.where(md[:, None], deep, regular),
             np.where(md, max(cfg.markdown_max_weekly_change, cfg.max_weekly_change), cfg.max_weekly_change))
 
 
@@ -144,13 +169,56 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
     """Build the instance from tidy frames.
 
     ``skus``: ``sku_id, unit_cost, list_price, current_price, elasticity`` and optionally ``family``,
-    ``stock`` (units available over the horizon, NaN = unlimited), ``clearance`` (bool: markdown target
-    applies), ``min_margin``, ``hold`` (bool: keep the current price). ``weeks``: one row per SKU × week with
+    ``stock`` (units available over the horizon, NaN = unlimited), ``clearance`` (bool: flagged slow mover),
+    ``elasticity_se`` (standard error of the elasticity, for the markdown target's confidence),
+    ``min_margin``, ``hold`` (bool: keep the current price). ``weeks``: one row per SKU × week with
     ``sku_id, week_start, base_units`` (units at the current price) and optionally ``competitor_price``.
+
+    Flagged SKUs are split (:func:`max_cleared`): those whose stock some allowed markdown path is expected to
+    sell down to ``clearance_share`` by the target week get the markdown (their own price unit, the markdown ladder,
+    floor and change limit, and the target row); the others keep the regular rules and are reported as
+    liquidation candidates (``liquidate``), with ``clear_max`` the most the markdown ladder could sell.
     """
     _check_frames(skus, weeks)
     skus = skus.reset_index(drop=True)
-    unit_ids, unit_of = _units(skus)
+    S = len(skus)
+    flagged = _column(skus, "clearance", False).fillna(False).to_numpy(bool)
+    stock = _column(skus, "stock", np.nan).to_numpy(float)
+    flagged &= np.isfinite(stock)
+    clear_max = np.full(S, np.nan)
+    if flagged.any():
+        cand = np.flatnonzero(flagged)
+        trial = _build(skus.iloc[cand], weeks[weeks["sku_id"].isin(skus["sku_id"].iloc[cand])], cfg,
+                       markdown=np.ones(cand.size, bool), flagged=np.ones(cand.size, bool))
+        clear_max[cand] = max_cleared(trial)
+    markdown = flagged & (clear_max >= cfg.clearance_share * np.maximum(stock, 0.0) * (1 - 1e-9))
+    inst = _build(skus, weeks, cfg, markdown=markdown, flagged=flagged)
+    inst.clear_max = clear_max
+    return inst
+
+
+def max_cleared(inst: PricingInstance) -> np.ndarray:
+    """[S] most expected units (point estimate) any allowed price path sells in weeks ``< clear_week``.
+
+    The same trellis as the plan (:func:`model.pricing.trellis.chain_dp`) with reward ``units`` in the
+    target window and 0 after it; the sum over its SKUs where a unit has several (use one-SKU units)."""
+    S, T, K = inst.shape
+    R = np.where(np.arange(T)[None, :, None] < inst.clear_week, inst.units, 0.0)
+    allowed = (inst.membership() @ (~inst.allowed()).reshape(S, -1)).reshape(-1, T, K) == 0
+    Ru = np.where(allowed, (inst.membership() @ R.reshape(S, -1)).reshape(-1, T, K), -np.inf)
+    _, value = chain_dp(Ru, inst.compat, inst.first_ok)
+    return value[inst.unit_of]
+
+
+def _column(skus: pd.DataFrame, name: str, default) -> pd.Series:
+    return skus[name] if name in skus.columns else pd.Series(default, index=skus.index)
+
+
+def _build(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, markdown: np.ndarray,
+           flagged: np.ndarray) -> PricingInstance:
+    """The instance with the markdown SKUs given (see :func:`make_instance`)."""
+    skus = skus.reset_index(drop=True)
+    unit_ids, unit_of = _units(skus, markdown)
     weeks_idx = np.sort(weeks["week_start"].unique())
     s_pos = pd.Series(np.arange(len(skus)), index=skus["sku_id"])
     si, ti = s_pos[weeks["sku_id"]].to_numpy(), np.searchsorted(weeks_idx, weeks["week_start"].to_numpy())
@@ -159,41 +227,69 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
     base[si, ti] = weeks["base_units"].to_numpy(float)
     if "competitor_price" in weeks.columns:
         comp[si, ti] = weeks["competitor_price"].to_numpy(float)
-    col = lambda name, default: (skus[name] if name in skus.columns else pd.Series(default, index=skus.index))
+    col = lambda name, default: _column(skus, name, default)
     held = col("hold", False).fillna(False).to_numpy(bool)
     p0 = skus["current_price"].to_numpy(float)
-    clearance = col("clearance", False).fillna(False).to_numpy(bool)
-    ladder, delta = _ladders(skus["list_price"].to_numpy(float), unit_of, clearance, cfg)
+    ladder, delta = _ladders(skus["list_price"].to_numpy(float), unit_of, markdown, cfg)
     ladder = _hold_ladders(ladder, unit_of, held, p0)
     floor = col("min_margin", np.nan).to_numpy(float)
-    floor = np.where(np.isfinite(floor), floor, np.where(clearance, cfg.markdown_min_margin, cfg.min_margin))
+    floor = np.where(np.isfinite(floor), floor, np.where(markdown, cfg.markdown_min_margin, cfg.min_margin))
     cost, e = skus["unit_cost"].to_numpy(float), skus["elasticity"].to_numpy(float)
     prices = ladder[unit_of]
+    units = _response(base, prices, p0, e)
     with np.errstate(invalid="ignore", divide="ignore"):
-        units = base[:, :, None] * (prices[:, None, :] / p0[:, None, None]) ** e[:, None, None]
         ok_margin = prices[:, None, :] * (1 - floor[:, None, None]) >= cost[:, None, None] - 1e-9
         idx = prices[:, None, :] / comp[:, :, None]
-        lowest = np.where(clearance, 0.0, cfg.competitor_index_min)[:, None, None]  # markdowns may undercut
+        lowest = np.where(markdown, 0.0, cfg.competitor_index_min)[:, None, None]  # markdowns may undercut
         ok_index = ~np.isfinite(comp)[:, :, None] | ((idx >= lowest - 1e-9) & (idx <= cfg.competitor_index_max + 1e-9))
     ok_margin = np.broadcast_to(ok_margin, (S, T, ladder.shape[1])) | held[:, None, None]
     ok_index |= held[:, None, None]
     stock = col("stock", np.nan).to_numpy(float)
-    limited = {"none": np.zeros(S, bool), "flagged": clearance, "all": np.ones(S, bool)}[cfg.stock_limited]
+    limited = {"none": np.zeros(S, bool), "flagged": flagged, "all": np.ones(S, bool)}[cfg.stock_limited]
     stock = np.where(limited & np.isfinite(stock), np.maximum(stock, 0.0), np.inf)
-    clear_units = np.where(clearance & np.isfinite(stock), cfg.clearance_share * stock, 0.0)
+    clear_units = np.where(markdown & np.isfinite(stock), cfg.clearance_share * stock, 0.0)
     compat = _compat(ladder, delta)
     first_ok = np.ones(ladder.shape, bool)
     for s in range(S):
         first_ok[unit_of[s]] &= np.abs(ladder[unit_of[s]] - p0[s]) <= delta[unit_of[s]] * p0[s] * (1 + 1e-9)
     if cfg.correct_out_of_band:
         first_ok = _allow_correction(first_ok, ok_margin & ok_index, unit_of)
+    penalty = SLACK_PRICE * np.nanmax(prices, axis=1)
     return PricingInstance(
         sku_ids=skus["sku_id"].astype(str).to_numpy(), unit_ids=unit_ids, unit_of=unit_of, weeks=weeks_idx,
         ladder=ladder, cost=cost, p0=p0, list_price=skus["list_price"].to_numpy(float), elasticity=e,
-        base=base, units=np.nan_to_num(units, nan=0.0), competitor=comp, ok_margin=ok_margin, ok_index=ok_index,
+        base=base, units=units, competitor=comp, ok_margin=ok_margin, ok_index=ok_index,
         compat=compat, first_ok=first_ok, stock=stock, clear_units=clear_units,
-        clear_week=min(cfg.clearance_week, T), penalty=SLACK_PRICE * np.nanmax(prices, axis=1), held=held,
-        objective=cfg.objective)
+        clear_week=min(cfg.clearance_week, T), penalty=penalty, held=held, objective=cfg.objective,
+        over_penalty=np.where(markdown, _lost_sale_value(prices, ok_margin[:, 0, :], cost), penalty),
+        clear_q=_clear_units(units, base, prices, p0, e, col("elasticity_se", 0.0).to_numpy(float), cfg),
+        flagged=flagged)
+
+
+def _response(base: np.ndarray, prices: np.ndarray, p0: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """[S,T,K] ``base·(L/p0)^e`` (0 on unused slots)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        units = base[:, :, None] * (prices[:, None, :] / p0[:, None, None]) ** e[:, None, None]
+    return np.nan_to_num(units, nan=0.0)
+
+
+def _clear_units(units, base, prices, p0, e, se, cfg: PricingConfig) -> np.ndarray:
+    """[S,T,K] units the markdown target counts: the response at the elasticity ``e + z·se`` (``z`` the
+    ``clearance_confidence`` quantile of N(0,1)) where that sells fewer, so a target met by these units is
+    met with about that probability under the estimate's uncertainty (base demand taken as known)."""
+    z = float(stats.norm.ppf(cfg.clearance_confidence))
+    se = np.where(np.isfinite(se), np.maximum(se, 0.0), 0.0)
+    if z <= 0 or not (se > 0).any():
+        return units
+    return np.minimum(units, _response(base, prices, p0, np.minimum(e + z * se, 0.0)))
+
+
+def _lost_sale_value(prices: np.ndarray, ok: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """[S] penalty per expected markdown unit beyond stock: the highest margin an allowed price earns per
+    unit (≥ 0). Planning a unit beyond stock then never pays by itself (it is a lost sale, not a cost), but
+    costs less than missing the target, so the target's safety margin may plan demand beyond the stock."""
+    high = np.max(np.where(ok & np.isfinite(prices), prices, -np.inf), axis=1)
+    return np.maximum(high - cost, 0.0)
 
 
 def _allow_correction(first_ok: np.ndarray, ok: np.ndarray, unit_of: np.ndarray) -> np.ndarray:
@@ -227,7 +323,9 @@ def subset(inst: PricingInstance, units: np.ndarray) -> PricingInstance:
         elasticity=inst.elasticity[s], base=inst.base[s], units=inst.units[s], competitor=inst.competitor[s],
         ok_margin=inst.ok_margin[s], ok_index=inst.ok_index[s], compat=inst.compat[units],
         first_ok=inst.first_ok[units], stock=inst.stock[s], clear_units=inst.clear_units[s],
-        clear_week=inst.clear_week, penalty=inst.penalty[s], held=inst.held[s], objective=inst.objective)
+        clear_week=inst.clear_week, penalty=inst.penalty[s], held=inst.held[s], objective=inst.objective,
+        over_penalty=inst.over_penalty[s], clear_q=inst.clear_q[s], flagged=inst.flagged[s],
+        clear_max=inst.clear_max[s])
 
 
 def infeasibility_reason(inst: PricingInstance, u: int) -> str:

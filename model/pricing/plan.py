@@ -18,7 +18,7 @@ from scenarios.schema.pricing import PricingConfig
 
 PLAN_COLUMNS = ["sku_id", "price_unit", "week_start", "price", "current_price", "unit_cost", "expected_units",
                 "revenue", "margin", "base_units", "base_revenue", "base_margin", "competitor_price",
-                "price_index", "binding"]
+                "price_index", "binding", "markdown", "clear_max_units", "liquidate_units"]
 
 
 def binding_reasons(inst: PricingInstance, sol: PlanSolution, sold: np.ndarray, cleared: np.ndarray) -> np.ndarray:
@@ -48,7 +48,13 @@ def binding_reasons(inst: PricingInstance, sol: PlanSolution, sold: np.ndarray, 
 
 
 def plan_frame(inst: PricingInstance, sol: PlanSolution) -> pd.DataFrame:
-    """Tidy plan, one row per SKU × week (infeasible units keep their current price)."""
+    """Tidy plan, one row per SKU × week (infeasible units keep their current price).
+
+    Per SKU (repeated on its rows): ``markdown`` — ``clear`` (marked down toward the target), ``liquidate``
+    (flagged, but no allowed price path sells ``clearance_share`` of its stock by the target week) or
+    ``none``; ``clear_max_units`` — the most units any allowed path sells by the target (flagged SKUs);
+    ``liquidate_units`` — stock the plan does not expect to sell by the target week (liquidation candidates
+    only: the liquidation or write-off recommendation)."""
     S, T, _ = inst.shape
     k = sol.choice[inst.unit_of]
     infeasible = k < 0
@@ -56,6 +62,7 @@ def plan_frame(inst: PricingInstance, sol: PlanSolution) -> pd.DataFrame:
     price = np.where(infeasible, inst.p0[:, None], np.take_along_axis(inst.sku_prices(), kk, axis=1))
     base = inst.base
     units = np.where(infeasible, base, np.take_along_axis(inst.units, kk[:, :, None], axis=2)[:, :, 0])
+    cleared = np.take_along_axis(inst.clear_q, kk[:, :, None], axis=2)[:, :inst.clear_week, 0]
     c = inst.cost[:, None]
     rep = lambda a: np.repeat(a, T)
     frame = pd.DataFrame({
@@ -65,7 +72,11 @@ def plan_frame(inst: PricingInstance, sol: PlanSolution) -> pd.DataFrame:
         "margin": ((price - c) * units).ravel(), "base_units": base.ravel(),
         "base_revenue": (inst.p0[:, None] * base).ravel(), "base_margin": ((inst.p0[:, None] - c) * base).ravel(),
         "competitor_price": inst.competitor.ravel(), "price_index": (price / inst.competitor).ravel(),
-        "binding": binding_reasons(inst, sol, units.sum(axis=1), units[:, :inst.clear_week].sum(axis=1)).ravel(),
+        "binding": binding_reasons(inst, sol, units.sum(axis=1), cleared.sum(axis=1)).ravel(),
+        "markdown": rep(np.select([inst.markdown, inst.liquidate], ["clear", "liquidate"], "none")),
+        "clear_max_units": rep(inst.clear_max),
+        "liquidate_units": rep(np.where(inst.liquidate, np.maximum(0.0, np.where(
+            np.isfinite(inst.stock), inst.stock, 0.0) - units[:, :inst.clear_week].sum(axis=1)), 0.0)),
     })
     return frame[PLAN_COLUMNS]
 
@@ -83,7 +94,7 @@ def solve_plan(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -> t
 
 
 SKU_INPUTS = ("sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family", "stock", "clearance",
-              "min_margin", "hold")
+              "min_margin", "hold", "elasticity_se")
 WEEK_INPUTS = ("sku_id", "week_start", "base_units", "competitor_price")
 STAT_COLUMNS = ("objective", "bound", "seconds", "units_polished", "units_above_gap", "infeasible_units",
                 "binaries", "price_units")

@@ -26,7 +26,8 @@ class PricingOutcome:
 
 
 def confidence_label(se: pd.Series, held: pd.Series) -> pd.Series:
-    """``high`` (se < 0.3), ``medium`` (< 0.7), ``low``; ``held`` when the price is not optimised."""
+    """``high`` (se < 0.3), ``medium`` (< 0.7), ``low``; ``held`` when the price is not optimised
+    (``price_plan`` labels markdowns priced on the category's pooled elasticity ``category``)."""
     lab = pd.Series(np.select([se < 0.3, se < 0.7], ["high", "medium"], "low"), index=se.index)
     return lab.where(~held, "held")
 
@@ -40,10 +41,17 @@ def price_plan(con, cfg: PricingConfig, baseline: pd.DataFrame | None = None, wo
                             confidence=cfg.confidence)
     skus, weeks = planning_inputs(con, history, est, cfg, baseline)
     plan, solve = plan_prices(skus, weeks, cfg, workers=workers)
-    info = skus[["sku_id", "hold", "clearance", "stock"]].merge(
+    info = skus[["sku_id", "hold", "clearance", "stock", "elasticity_source", "elasticity_se"]].merge(
         est[["sku_id", "category", "elasticity", "se", "se_raw", "weight_own", "category_se"]], on="sku_id",
         how="left")
-    info["confidence"] = confidence_label(info["se"], info["hold"])
+    pooled = (info["elasticity_source"] == "category_pooled").to_numpy()
+    used = skus.set_index("sku_id")["elasticity"].reindex(info["sku_id"]).to_numpy()
+    info.loc[pooled, "elasticity"] = used[pooled]      # the category's pooled elasticity the markdown used
+    for c in ("se", "se_raw"):
+        info.loc[pooled, c] = info.loc[pooled, "elasticity_se"]
+    info.loc[pooled, "weight_own"] = 1.0               # its uncertainty is drawn per SKU (spread + mean's se)
+    info["confidence"] = confidence_label(info["se"], info["hold"]).where(~pooled, "category")
+    info = info.drop(columns=["elasticity_se"])
     plan = plan.merge(info.drop(columns=["hold"]), on="sku_id", how="left")
     draws = margin_change_draws(plan.assign(elasticity=plan["elasticity"].where(~plan["sku_id"].isin(
         skus.loc[skus["hold"], "sku_id"]))), n_draws=400, seed=seed)
@@ -56,10 +64,7 @@ def summarize(plan: pd.DataFrame, est: pd.DataFrame, solve: dict, draws: np.ndar
     tot = plan[["margin", "base_margin", "revenue", "base_revenue", "expected_units", "base_units"]].sum()
     change = lambda a, b: float(tot[a] / tot[b] - 1) if tot[b] else None
     first = plan.sort_values("week_start").groupby("sku_id").first()
-    flagged = plan[plan["clearance"].fillna(False).astype(bool)]
-    window = flagged[flagged["week_start"] < sorted(plan["week_start"].unique())[cfg.clearance_week - 1]
-                     + pd.Timedelta(days=1)]
-    stock = flagged.groupby("sku_id")["stock"].first().sum()
+    md = markdown_figures(plan, cfg)
     return {
         "skus": int(plan["sku_id"].nunique()), "weeks": int(plan["week_start"].nunique()),
         "identifiable": int(est["identifiable"].sum()), "held": int((first["confidence"] == "held").sum()),
@@ -68,8 +73,30 @@ def summarize(plan: pd.DataFrame, est: pd.DataFrame, solve: dict, draws: np.ndar
         "margin_change_lo90": float(np.quantile(draws, 0.05)), "margin_change_hi90": float(np.quantile(draws, 0.95)),
         "revenue_change": change("revenue", "base_revenue"), "units_change": change("expected_units", "base_units"),
         "binding_skus": first["binding"].value_counts().to_dict(),
-        "markdown_skus": int(flagged["sku_id"].nunique()),
-        "markdown_cleared_share": float(window["expected_units"].sum() / stock) if stock > 0 else None,
+        **md,
         "gap": solve["gap"], "solve_seconds": solve["seconds_max_partition"], "binaries": solve["binaries"],
         "infeasible_units": solve["infeasible_units"],
     }
+
+
+def markdown_figures(plan: pd.DataFrame, cfg: PricingConfig) -> dict:
+    """Expected clearance by the target week (units sold, capped at each SKU's stock, over its stock).
+
+    ``markdown_skus`` / ``markdown_cleared_share``: every flagged slow mover (stock beyond
+    ``slow_mover_cover_weeks`` of demand, or end of life). ``markdown_clear_*``: the flagged SKUs the markdown
+    ladder can clear (``markdown == "clear"``). ``liquidation_*``: the others — units the plan does not expect
+    to sell by the target and their value at unit cost (recommendation: liquidate or write off).
+    """
+    weeks = np.sort(plan["week_start"].unique())
+    window = plan[plan["week_start"] <= weeks[min(cfg.clearance_week, len(weeks)) - 1]]
+    sold = window.groupby("sku_id")["expected_units"].sum()
+    per = plan.groupby("sku_id").first()
+    per["sold"] = sold.reindex(per.index).fillna(0.0)
+    share = lambda rows: (float(np.minimum(rows["sold"], rows["stock"]).sum() / rows["stock"].sum())
+                          if len(rows) and rows["stock"].sum() > 0 else None)
+    flagged = per[per["clearance"].fillna(False).astype(bool)]
+    clear, liq = flagged[flagged["markdown"] == "clear"], flagged[flagged["markdown"] == "liquidate"]
+    return {"markdown_skus": int(len(flagged)), "markdown_cleared_share": share(flagged),
+            "markdown_clear_skus": int(len(clear)), "markdown_clear_share": share(clear),
+            "liquidation_skus": int(len(liq)), "liquidation_units": float(liq["liquidate_units"].sum()),
+            "liquidation_value_at_cost": float((liq["liquidate_units"] * liq["unit_cost"]).sum())}

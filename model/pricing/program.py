@@ -3,11 +3,13 @@
 Sets (see :mod:`model.pricing.instance`): SKUs ``s``, weeks ``t``, ladder slots ``k`` with price ``L[s,k]``
 (currency/unit; a SKU's ladder is its price family's). Decision ``x[s,t,k] ∈ {0,1}``: SKU ``s`` carries
 price ``L[s,k]`` in week ``t``. Penalised slacks ``over[s] ≥ 0`` (expected units beyond stock, units) and
-``short[s] ≥ 0`` (markdown target missed, units) keep the program feasible; their price ``P[s]`` (twice the
-SKU's highest ladder price, currency/unit; 1000 times in :func:`best_ladder_price`, where stock is hard)
-makes them a last resort, used when the target cannot be met. Objective::
+``short[s] ≥ 0`` (markdown target missed, units) keep the program feasible; the shortfall's price ``P[s]``
+(twice the SKU's highest ladder price, currency/unit; 1000 times in :func:`best_ladder_price`, where stock
+is hard) makes it a last resort, used when the target cannot be met. ``P^over[s] = P[s]`` too, except for
+markdown SKUs, where a planned unit beyond stock is a lost sale priced at the highest margin an allowed
+price earns: never worth planning for itself, cheaper than missing the target. Objective::
 
-    max  Σ_{s,t,k} r[s,t,k]·x[s,t,k] − Σ_s P[s]·(over[s] + short[s])
+    max  Σ_{s,t,k} r[s,t,k]·x[s,t,k] − Σ_s (P^over[s]·over[s] + P[s]·short[s])
 
 with ``r = (L − c)·q`` (gross margin) or ``L·q`` (revenue under the margin floor), ``q[s,t,k]`` the
 expected units of the response model.
@@ -101,21 +103,22 @@ def add_inventory(m: pyo.ConcreteModel, inst: PricingInstance) -> None:
 
 
 def add_markdown_clearance(m: pyo.ConcreteModel, inst: PricingInstance) -> None:
-    """``Σ_{t < t_clear, k} q[s,t,k]·x[s,t,k] + short[s] ≥ γ·stock[s]`` ∀ SKUs flagged for markdown."""
+    """``Σ_{t < t_clear, k} q̃[s,t,k]·x[s,t,k] + short[s] ≥ γ·stock[s]`` ∀ markdown SKUs (flagged and clearable);
+    ``q̃`` the cautious units of the target (the response at ``e + z·se`` where it sells fewer)."""
     def rule(m, s):
         if inst.clear_units[s] <= 0:
             return pyo.Constraint.Skip
-        sold = sum(inst.units[s, t, k] * m.x[s, t, k] for t in range(inst.clear_week) for k in m.slots[s, t])
+        sold = sum(inst.clear_q[s, t, k] * m.x[s, t, k] for t in range(inst.clear_week) for k in m.slots[s, t])
         return sold + m.short[s] >= inst.clear_units[s]
     m.markdown_clearance = pyo.Constraint(m.S, rule=rule)
 
 
 def add_objective(m: pyo.ConcreteModel, inst: PricingInstance) -> None:
-    """``max Σ r[s,t,k]·x[s,t,k] − Σ_s P[s]·(over[s] + short[s])`` (currency over the horizon)."""
+    """``max Σ r[s,t,k]·x[s,t,k] − Σ_s (P^over[s]·over[s] + P[s]·short[s])`` (currency over the horizon)."""
     r = inst.reward()
     m.objective = pyo.Objective(
         expr=sum(r[s, t, k] * m.x[s, t, k] for (s, t, k) in m.STK)
-        - sum(inst.penalty[s] * (m.over[s] + m.short[s]) for s in m.S), sense=pyo.maximize)
+        - sum(inst.over_penalty[s] * m.over[s] + inst.penalty[s] * m.short[s] for s in m.S), sense=pyo.maximize)
 
 
 def build_pricing_model(inst: PricingInstance) -> pyo.ConcreteModel:

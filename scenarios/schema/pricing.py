@@ -45,6 +45,9 @@ class PricingConfig(Section):
                                    description="share of flagged stock to sell by the markdown target week")
     clearance_week: int = Field(13, ge=1, le=104, description="markdown target: week index (1-based) of the "
                                 "horizon; capped at the horizon")
+    clearance_confidence: float = Field(
+        0.8, ge=0.5, lt=1.0, description="the markdown target must be met under the elasticity at this one-sided "
+                                         "confidence (e + z·se, less responsive); 0.5 = the point estimate")
     slow_mover_cover_weeks: float = Field(
         26.0, gt=0.0, description="stock covering more weeks of current demand than this is flagged for markdown")
     recent_weeks: int = Field(8, ge=1, le=52, description="weeks of history behind the current price and the "
