@@ -24,7 +24,7 @@ from solvers import SolveOptions
 
 
 def catalogue(n_skus: int, n_weeks: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Synthetic catalogue: 10 % of SKUs in price families of 3, 10 % flagged for markdown (overstocked),
+    """Synthetic catalogue: 10 % of SKUs in price families of 3, 10 % flagged slow movers (overstocked),
     competitor prices around the list price, weekly base demand with seasonality."""
     rng = np.random.default_rng(seed)
     lp = np.floor(np.exp(rng.normal(np.log(20), 0.6, n_skus))) + 0.99
@@ -80,6 +80,9 @@ def main() -> None:
         "skus": a.skus, "weeks": a.weeks, "ladder": a.ladder, "binaries": stats["binaries"],
         "seconds_build_and_solve": round(wall, 2), "gap": stats["gap"], "peak_rss_mb": round(peak_mb),
         "units_polished": stats["units_polished"], "infeasible_units": stats["infeasible_units"],
+        "flagged_skus": int(skus["clearance"].sum()),
+        "markdown_skus": int(plan.loc[plan["markdown"] == "clear", "sku_id"].nunique()),
+        "liquidation_skus": int(plan.loc[plan["markdown"] == "liquidate", "sku_id"].nunique()),
         "reference_skus": a.reference_skus, "reference_binaries": ref_bin,
         "reference_pyomo_seconds": round(ref_wall, 2), "reference_objective": res.objective,
         "decomposition_objective_on_reference": sub_stats["objective"],

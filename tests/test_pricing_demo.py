@@ -97,3 +97,25 @@ def test_stage_uses_the_forecast_as_baseline(demo):
     b = plan.groupby("sku_id")["base_units"].mean()
     assert np.allclose(b, 2.0 * mean.reindex(b.index), rtol=1e-9)
     assert res.solves and res.summary["skus"] == plan["sku_id"].nunique()
+
+
+def test_flagged_slow_movers_are_marked_down_or_reported_for_liquidation(demo):
+    _, _, out = demo
+    cfg = PricingConfig()
+    per = out.plan.groupby("sku_id").first()
+    flagged = per["clearance"].fillna(False).astype(bool)
+    assert (per.loc[~flagged, "markdown"] == "none").all() and (per.loc[~flagged, "liquidate_units"] == 0).all()
+    clear, liq = per[flagged & (per["markdown"] == "clear")], per[flagged & (per["markdown"] == "liquidate")]
+    assert len(clear) + len(liq) == flagged.sum() > 0
+    # a markdown is priced on its own and its ladder can reach the target; a liquidation candidate's cannot
+    assert (clear["price_unit"] == clear.index).all()
+    assert (clear["clear_max_units"] >= cfg.clearance_share * clear["stock"] - 1e-6).all()
+    assert (liq["clear_max_units"] < cfg.clearance_share * liq["stock"]).all()
+    window = out.plan[out.plan["week_start"] <= sorted(out.plan["week_start"].unique())[cfg.clearance_week - 1]]
+    sold = window.groupby("sku_id")["expected_units"].sum()
+    assert np.allclose(liq["liquidate_units"], np.maximum(0, liq["stock"] - sold.reindex(liq.index)))
+    s = out.summary
+    assert s["markdown_skus"] == flagged.sum() and s["markdown_clear_skus"] == len(clear)
+    assert s["liquidation_units"] == pytest.approx(liq["liquidate_units"].sum())
+    if len(clear):   # the plan expects each markdown to reach its target (cautious units ≤ expected units)
+        assert s["markdown_clear_share"] >= cfg.clearance_share - 0.01

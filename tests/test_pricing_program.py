@@ -248,3 +248,15 @@ def test_markdown_target_holds_under_a_less_responsive_elasticity():
     assert b["expected_units"].sum() > 93.0            # the point estimate expects ~94: a safety margin over 90
     _, point = both(*family_with_slow_mover(100.0), PricingConfig(**MARKDOWN))
     assert b["price"].mean() < point.loc[point["sku_id"] == "B", "price"].mean()
+
+
+def test_liquidation_candidate_sold_down_first_when_liquidation_recovers_nothing():
+    # recovery 0: each unit sold in store instead of written off earns its price, and with e = −1.5 revenue
+    # grows as the price falls ⇒ B leaves the family for the markdown ladder's floor (5.0) every week
+    cfg = PricingConfig(**MARKDOWN | {"liquidation_recovery": 0.0})
+    inst, plan = both(*family_with_slow_mover(1000.0), cfg)
+    a, b = plan[plan["sku_id"] == "A"], plan[plan["sku_id"] == "B"]
+    assert set(b["markdown"]) == {"sell_down"} and set(b["price_unit"]) == {"B"}
+    assert np.allclose(b["price"], 5.0) and np.allclose(a["price"], 10.0)
+    assert b["liquidate_units"].iloc[0] == pytest.approx(1000.0 - 4 * 20 * 0.5 ** -1.5)
+    assert np.allclose(b["margin"], (5.0 - 4.0) * 20 * 0.5 ** -1.5)          # the plan reports true margin

@@ -86,7 +86,8 @@ def rule_violations(plan: pd.DataFrame, cfg) -> dict:
     """SKU-weeks whose planned price breaks its margin floor or competitor band (held prices apart; markdown
     SKUs have the markdown floor and no lower band)."""
     moved = plan["confidence"] != "held"
-    markdown = (plan["markdown"] == "clear") if "markdown" in plan else plan["clearance"].fillna(False).astype(bool)
+    markdown = (plan["markdown"].isin(["clear", "sell_down"]) if "markdown" in plan
+                else plan["clearance"].fillna(False).astype(bool))
     floor = np.where(markdown, cfg.markdown_min_margin, cfg.min_margin)
     margin = (plan["price"] - plan["unit_cost"]) / plan["price"]
     idx, lowest = plan["price_index"], np.where(markdown, 0.0, cfg.competitor_index_min)
@@ -125,7 +126,7 @@ def markdown_clearance_true(plan: pd.DataFrame, truth: pd.DataFrame, cfg) -> dic
         if len(rows) else None
     clearable = frame[frame["most"] >= cfg.clearance_share * frame["stock"]]
     marked = frame[frame["markdown"] == "clear"]
-    liq = frame[frame["markdown"] == "liquidate"]
+    liq = frame[frame["markdown"].isin(["liquidate", "sell_down"])]
     return {"markdown_skus": int(len(frame)), "cleared_share_true": share("sold", frame),
             "cleared_share_without_markdown": share("none", frame),
             "markdown_clear_skus": int(len(marked)), "markdown_clear_stock_share": float(

@@ -93,17 +93,27 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     eol = pd.to_datetime(skus["eol_date"]).le(week_starts[-1]).to_numpy()
     cover = skus["stock"].fillna(0).to_numpy() / np.maximum(weekly, 1e-9)
     clearance = (eol | (cover > cfg.slow_mover_cover_weeks)) & skus["stock"].gt(0)
-    own = skus["identifiable"].fillna(False).astype(bool) & (skus["elasticity"] < 0)
-    pooled = clearance & ~own & (skus["category_mean"] < 0)
-    hold = ~own & ~pooled
-    skus = skus.assign(
-        list_price=skus["current_price"], family=skus["price_family"], clearance=clearance, hold=hold,
-        elasticity=np.select([own, pooled], [skus["elasticity"], skus["category_mean"]], 0.0),
-        elasticity_se=np.select([own, pooled], [skus["se"], skus["pooled_se"]], np.nan),
-        elasticity_source=np.select([own, pooled], ["own", "category_pooled"], "held"))
+    skus = skus.assign(list_price=skus["current_price"], family=skus["price_family"], clearance=clearance)
+    skus = skus.assign(**response_used(skus))
     cols = ["sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family", "stock", "clearance",
             "hold", "elasticity_se", "elasticity_source"]
     return skus[cols].reset_index(drop=True), weeks
+
+
+def response_used(skus: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The elasticity each SKU is planned with: ``elasticity, elasticity_se, elasticity_source, hold``.
+
+    ``own`` — its (partially pooled) estimate, when identifiable and negative; ``category_pooled`` — a flagged
+    slow mover (``clearance``) without one is marked down on its category's pooled mean (``category_mean``,
+    uncertainty ``pooled_se``) when that is negative; ``held`` — every other SKU keeps its current price
+    (elasticity 0). ``skus`` needs ``elasticity, se, identifiable, category_mean, pooled_se, clearance``.
+    """
+    own = (skus["identifiable"].fillna(False).astype(bool) & (skus["elasticity"] < 0)).to_numpy()
+    pooled = (skus["clearance"].fillna(False).astype(bool) & (skus["category_mean"] < 0)).to_numpy() & ~own
+    return {"elasticity": np.select([own, pooled], [skus["elasticity"], skus["category_mean"]], 0.0),
+            "elasticity_se": np.select([own, pooled], [skus["se"], skus["pooled_se"]], np.nan),
+            "elasticity_source": np.select([own, pooled], ["own", "category_pooled"], "held"),
+            "hold": ~own & ~pooled}
 
 
 def _elasticity_columns(est: pd.DataFrame) -> pd.DataFrame:

@@ -57,6 +57,10 @@ class PricingInstance:
     clear_q: np.ndarray | None = None       # [S,T,K] units counted toward the markdown target (default: units)
     flagged: np.ndarray | None = None       # [S] flagged slow mover: markdown or liquidation (default: target > 0)
     clear_max: np.ndarray | None = None     # [S] most units any allowed price path sells by the target (NaN: n/a)
+    sold_down: np.ndarray | None = None     # [S] liquidation candidate sold down on the markdown ladder first
+    clear_confidence: np.ndarray | None = None  # [S] about P(target met) under the elasticity's uncertainty
+    value_cost: np.ndarray | None = None    # [S] cost per unit sold in the objective (default: cost; a sold-down
+                                            #     liquidation candidate: what liquidating the unit would recover)
 
     def __post_init__(self) -> None:
         S = len(self.sku_ids)
@@ -64,6 +68,9 @@ class PricingInstance:
         self.clear_q = self.units if self.clear_q is None else self.clear_q
         self.flagged = self.clear_units > 0 if self.flagged is None else self.flagged
         self.clear_max = np.full(S, np.nan) if self.clear_max is None else self.clear_max
+        self.value_cost = self.cost if self.value_cost is None else self.value_cost
+        self.sold_down = np.zeros(S, bool) if self.sold_down is None else self.sold_down
+        self.clear_confidence = np.full(S, np.nan) if self.clear_confidence is None else self.clear_confidence
 
     @property
     def markdown(self) -> np.ndarray:
@@ -95,7 +102,7 @@ class PricingInstance:
     def reward(self) -> np.ndarray:
         """[S,T,K] objective per ladder choice: ``(L − c)·q`` (margin) or ``L·q`` (revenue); NaN unused."""
         p = self.sku_prices()[:, None, :]
-        per_unit = p - self.cost[:, None, None] if self.objective == "margin" else p
+        per_unit = p - self.value_cost[:, None, None] if self.objective == "margin" else p
         return per_unit * self.units
 
     def bad_weeks(self) -> np.ndarray:
@@ -176,8 +183,12 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
 
     Flagged SKUs are split (:func:`max_cleared`): those whose stock some allowed markdown path is expected to
     sell down to ``clearance_share`` by the target week get the markdown (their own price unit, the markdown ladder,
-    floor and change limit, and the target row); the others keep the regular rules and are reported as
-    liquidation candidates (``liquidate``), with ``clear_max`` the most the markdown ladder could sell.
+    floor and change limit, and the target row); the others are liquidation candidates (``liquidate``), with
+    ``clear_max`` the most the markdown ladder could sell. They keep the regular rules, or, with
+    ``liquidation_recovery`` set, are sold down under the markdown rules first (``sold_down``) with each unit
+    sold valued at ``price − recovery·cost`` (the unit is not liquidated). A markdown's target counts the
+    units of a cautious response, ``e + z·se`` with ``z`` up to the ``clearance_confidence`` quantile as far
+    as the ladder still reaches the target (:func:`cautious_z`; ``clear_confidence = Φ(z)``).
     """
     _check_frames(skus, weeks)
     skus = skus.reset_index(drop=True)
@@ -185,29 +196,63 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
     flagged = _column(skus, "clearance", False).fillna(False).to_numpy(bool)
     stock = _column(skus, "stock", np.nan).to_numpy(float)
     flagged &= np.isfinite(stock)
-    clear_max = np.full(S, np.nan)
+    need = cfg.clearance_share * np.maximum(stock, 0.0) * (1 - 1e-9)
+    se = _column(skus, "elasticity_se", 0.0).to_numpy(float)
+    se = np.where(np.isfinite(se), np.maximum(se, 0.0), 0.0)
+    clear_max, z = np.full(S, np.nan), np.zeros(S)
     if flagged.any():
         cand = np.flatnonzero(flagged)
         trial = _build(skus.iloc[cand], weeks[weeks["sku_id"].isin(skus["sku_id"].iloc[cand])], cfg,
                        markdown=np.ones(cand.size, bool), flagged=np.ones(cand.size, bool))
         clear_max[cand] = max_cleared(trial)
-    markdown = flagged & (clear_max >= cfg.clearance_share * np.maximum(stock, 0.0) * (1 - 1e-9))
-    inst = _build(skus, weeks, cfg, markdown=markdown, flagged=flagged)
+        z[cand] = cautious_z(trial, se[cand], float(stats.norm.ppf(cfg.clearance_confidence)), need[cand])
+    markdown = flagged & (clear_max >= need)
+    sell_down = flagged & ~markdown & (cfg.liquidation_recovery is not None)
+    inst = _build(skus, weeks, cfg, markdown=markdown | sell_down, flagged=flagged, target=markdown,
+                  clear_z=np.where(markdown, z, 0.0) * se)
     inst.clear_max = clear_max
+    inst.clear_confidence = np.where(markdown, stats.norm.cdf(z), np.nan)
+    if sell_down.any():
+        inst.value_cost = np.where(sell_down, cfg.liquidation_recovery * inst.cost, inst.cost)
+        inst.sold_down = sell_down
     return inst
 
 
-def max_cleared(inst: PricingInstance) -> np.ndarray:
-    """[S] most expected units (point estimate) any allowed price path sells in weeks ``< clear_week``.
+def max_cleared(inst: PricingInstance, q: np.ndarray | None = None) -> np.ndarray:
+    """[S] most expected units ``q`` (default: the point estimate ``units``) any allowed price path sells in
+    weeks ``< clear_week``.
 
-    The same trellis as the plan (:func:`model.pricing.trellis.chain_dp`) with reward ``units`` in the
-    target window and 0 after it; the sum over its SKUs where a unit has several (use one-SKU units)."""
+    The same trellis as the plan (:func:`model.pricing.trellis.chain_dp`) with reward ``q`` in the target
+    window and 0 after it; the sum over its SKUs where a unit has several (use one-SKU units)."""
     S, T, K = inst.shape
-    R = np.where(np.arange(T)[None, :, None] < inst.clear_week, inst.units, 0.0)
+    R = np.where(np.arange(T)[None, :, None] < inst.clear_week, inst.units if q is None else q, 0.0)
     allowed = (inst.membership() @ (~inst.allowed()).reshape(S, -1)).reshape(-1, T, K) == 0
     Ru = np.where(allowed, (inst.membership() @ R.reshape(S, -1)).reshape(-1, T, K), -np.inf)
     _, value = chain_dp(Ru, inst.compat, inst.first_ok)
     return value[inst.unit_of]
+
+
+def cautious_z(trial: PricingInstance, se: np.ndarray, z_max: float, need: np.ndarray, steps: int = 12) -> np.ndarray:
+    """[S] per SKU the largest ``z ∈ [0, z_max]`` whose cautious response (elasticity ``e + z·se``) still
+    lets some allowed path sell ``need`` units by the target (bisection; 0 where even ``z = 0`` cannot).
+    The target row then holds with probability about ``Φ(z)`` under the estimate's uncertainty — as high as
+    the ladder allows, up to ``clearance_confidence``."""
+    cleared = lambda z: max_cleared(trial, _cautious_units(trial, z * se)) >= need
+    lo, hi = np.zeros(len(se)), np.full(len(se), z_max)
+    top = cleared(hi)
+    for _ in range(steps if z_max > 0 and not top.all() else 0):
+        mid = (lo + hi) / 2
+        ok = cleared(mid)
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return np.where(top, z_max, lo)
+
+
+def _cautious_units(inst: PricingInstance, shift: np.ndarray) -> np.ndarray:
+    """[S,T,K] units at the elasticity ``e + shift`` (at most 0) where they are fewer than ``units``."""
+    if not (shift > 0).any():
+        return inst.units
+    e = np.minimum(inst.elasticity + shift, 0.0)
+    return np.minimum(inst.units, _response(inst.base, inst.sku_prices(), inst.p0, e))
 
 
 def _column(skus: pd.DataFrame, name: str, default) -> pd.Series:
@@ -215,8 +260,12 @@ def _column(skus: pd.DataFrame, name: str, default) -> pd.Series:
 
 
 def _build(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, markdown: np.ndarray,
-           flagged: np.ndarray) -> PricingInstance:
-    """The instance with the markdown SKUs given (see :func:`make_instance`)."""
+           flagged: np.ndarray, target: np.ndarray | None = None, clear_z: np.ndarray | None = None
+           ) -> PricingInstance:
+    """The instance with the SKUs under markdown rules (``markdown``) and those with a clearance target
+    (``target``, default: the same) given (see :func:`make_instance`); the target counts units at the
+    elasticity ``e + clear_z`` (default 0: the point estimate)."""
+    target = markdown if target is None else target
     skus = skus.reset_index(drop=True)
     unit_ids, unit_of = _units(skus, markdown)
     weeks_idx = np.sort(weeks["week_start"].unique())
@@ -247,7 +296,7 @@ def _build(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, markdown
     stock = col("stock", np.nan).to_numpy(float)
     limited = {"none": np.zeros(S, bool), "flagged": flagged, "all": np.ones(S, bool)}[cfg.stock_limited]
     stock = np.where(limited & np.isfinite(stock), np.maximum(stock, 0.0), np.inf)
-    clear_units = np.where(markdown & np.isfinite(stock), cfg.clearance_share * stock, 0.0)
+    clear_units = np.where(target & np.isfinite(stock), cfg.clearance_share * stock, 0.0)
     compat = _compat(ladder, delta)
     first_ok = np.ones(ladder.shape, bool)
     for s in range(S):
@@ -255,15 +304,17 @@ def _build(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, markdown
     if cfg.correct_out_of_band:
         first_ok = _allow_correction(first_ok, ok_margin & ok_index, unit_of)
     penalty = SLACK_PRICE * np.nanmax(prices, axis=1)
-    return PricingInstance(
+    inst = PricingInstance(
         sku_ids=skus["sku_id"].astype(str).to_numpy(), unit_ids=unit_ids, unit_of=unit_of, weeks=weeks_idx,
         ladder=ladder, cost=cost, p0=p0, list_price=skus["list_price"].to_numpy(float), elasticity=e,
         base=base, units=units, competitor=comp, ok_margin=ok_margin, ok_index=ok_index,
         compat=compat, first_ok=first_ok, stock=stock, clear_units=clear_units,
         clear_week=min(cfg.clearance_week, T), penalty=penalty, held=held, objective=cfg.objective,
-        over_penalty=np.where(markdown, _lost_sale_value(prices, ok_margin[:, 0, :], cost), penalty),
-        clear_q=_clear_units(units, base, prices, p0, e, col("elasticity_se", 0.0).to_numpy(float), cfg),
+        over_penalty=np.where(target, _lost_sale_value(prices, ok_margin[:, 0, :], cost), penalty),
         flagged=flagged)
+    if clear_z is not None:
+        inst.clear_q = _cautious_units(inst, clear_z)
+    return inst
 
 
 def _response(base: np.ndarray, prices: np.ndarray, p0: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -271,17 +322,6 @@ def _response(base: np.ndarray, prices: np.ndarray, p0: np.ndarray, e: np.ndarra
     with np.errstate(invalid="ignore", divide="ignore"):
         units = base[:, :, None] * (prices[:, None, :] / p0[:, None, None]) ** e[:, None, None]
     return np.nan_to_num(units, nan=0.0)
-
-
-def _clear_units(units, base, prices, p0, e, se, cfg: PricingConfig) -> np.ndarray:
-    """[S,T,K] units the markdown target counts: the response at the elasticity ``e + z·se`` (``z`` the
-    ``clearance_confidence`` quantile of N(0,1)) where that sells fewer, so a target met by these units is
-    met with about that probability under the estimate's uncertainty (base demand taken as known)."""
-    z = float(stats.norm.ppf(cfg.clearance_confidence))
-    se = np.where(np.isfinite(se), np.maximum(se, 0.0), 0.0)
-    if z <= 0 or not (se > 0).any():
-        return units
-    return np.minimum(units, _response(base, prices, p0, np.minimum(e + z * se, 0.0)))
 
 
 def _lost_sale_value(prices: np.ndarray, ok: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -325,7 +365,8 @@ def subset(inst: PricingInstance, units: np.ndarray) -> PricingInstance:
         first_ok=inst.first_ok[units], stock=inst.stock[s], clear_units=inst.clear_units[s],
         clear_week=inst.clear_week, penalty=inst.penalty[s], held=inst.held[s], objective=inst.objective,
         over_penalty=inst.over_penalty[s], clear_q=inst.clear_q[s], flagged=inst.flagged[s],
-        clear_max=inst.clear_max[s])
+        clear_max=inst.clear_max[s], value_cost=inst.value_cost[s], sold_down=inst.sold_down[s],
+        clear_confidence=inst.clear_confidence[s])
 
 
 def infeasibility_reason(inst: PricingInstance, u: int) -> str:

@@ -18,7 +18,7 @@ from scenarios.schema.pricing import PricingConfig
 
 PLAN_COLUMNS = ["sku_id", "price_unit", "week_start", "price", "current_price", "unit_cost", "expected_units",
                 "revenue", "margin", "base_units", "base_revenue", "base_margin", "competitor_price",
-                "price_index", "binding", "markdown", "clear_max_units", "liquidate_units"]
+                "price_index", "binding", "markdown", "clear_max_units", "clear_confidence", "liquidate_units"]
 
 
 def binding_reasons(inst: PricingInstance, sol: PlanSolution, sold: np.ndarray, cleared: np.ndarray) -> np.ndarray:
@@ -51,8 +51,11 @@ def plan_frame(inst: PricingInstance, sol: PlanSolution) -> pd.DataFrame:
     """Tidy plan, one row per SKU × week (infeasible units keep their current price).
 
     Per SKU (repeated on its rows): ``markdown`` — ``clear`` (marked down toward the target), ``liquidate``
-    (flagged, but no allowed price path sells ``clearance_share`` of its stock by the target week) or
+    (flagged, but no allowed price path sells ``clearance_share`` of its stock by the target week: regular
+    rules), ``sell_down`` (such a SKU sold down on the markdown ladder first, ``liquidation_recovery``) or
     ``none``; ``clear_max_units`` — the most units any allowed path sells by the target (flagged SKUs);
+    ``clear_confidence`` — about the probability a markdown meets its target under the elasticity's
+    uncertainty (the cautious response it is planned on);
     ``liquidate_units`` — stock the plan does not expect to sell by the target week (liquidation candidates
     only: the liquidation or write-off recommendation)."""
     S, T, _ = inst.shape
@@ -73,8 +76,9 @@ def plan_frame(inst: PricingInstance, sol: PlanSolution) -> pd.DataFrame:
         "base_revenue": (inst.p0[:, None] * base).ravel(), "base_margin": ((inst.p0[:, None] - c) * base).ravel(),
         "competitor_price": inst.competitor.ravel(), "price_index": (price / inst.competitor).ravel(),
         "binding": binding_reasons(inst, sol, units.sum(axis=1), cleared.sum(axis=1)).ravel(),
-        "markdown": rep(np.select([inst.markdown, inst.liquidate], ["clear", "liquidate"], "none")),
-        "clear_max_units": rep(inst.clear_max),
+        "markdown": rep(np.select([inst.markdown, inst.sold_down, inst.liquidate],
+                                  ["clear", "sell_down", "liquidate"], "none")),
+        "clear_max_units": rep(inst.clear_max), "clear_confidence": rep(inst.clear_confidence),
         "liquidate_units": rep(np.where(inst.liquidate, np.maximum(0.0, np.where(
             np.isfinite(inst.stock), inst.stock, 0.0) - units[:, :inst.clear_week].sum(axis=1)), 0.0)),
     })

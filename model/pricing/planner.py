@@ -84,8 +84,9 @@ def markdown_figures(plan: pd.DataFrame, cfg: PricingConfig) -> dict:
 
     ``markdown_skus`` / ``markdown_cleared_share``: every flagged slow mover (stock beyond
     ``slow_mover_cover_weeks`` of demand, or end of life). ``markdown_clear_*``: the flagged SKUs the markdown
-    ladder can clear (``markdown == "clear"``). ``liquidation_*``: the others — units the plan does not expect
-    to sell by the target and their value at unit cost (recommendation: liquidate or write off).
+    ladder can clear (``markdown == "clear"``). ``liquidation_*``: the others (``liquidate``, or ``sell_down``
+    when sold down first) — units the plan does not expect to sell by the target and their value at unit
+    cost (recommendation: liquidate or write off).
     """
     weeks = np.sort(plan["week_start"].unique())
     window = plan[plan["week_start"] <= weeks[min(cfg.clearance_week, len(weeks)) - 1]]
@@ -95,7 +96,7 @@ def markdown_figures(plan: pd.DataFrame, cfg: PricingConfig) -> dict:
     share = lambda rows: (float(np.minimum(rows["sold"], rows["stock"]).sum() / rows["stock"].sum())
                           if len(rows) and rows["stock"].sum() > 0 else None)
     flagged = per[per["clearance"].fillna(False).astype(bool)]
-    clear, liq = flagged[flagged["markdown"] == "clear"], flagged[flagged["markdown"] == "liquidate"]
+    clear, liq = flagged[flagged["markdown"] == "clear"], flagged[flagged["markdown"].isin(["liquidate", "sell_down"])]
     return {"markdown_skus": int(len(flagged)), "markdown_cleared_share": share(flagged),
             "markdown_clear_skus": int(len(clear)), "markdown_clear_share": share(clear),
             "liquidation_skus": int(len(liq)), "liquidation_units": float(liq["liquidate_units"].sum()),

@@ -46,8 +46,14 @@ class PricingConfig(Section):
     clearance_week: int = Field(13, ge=1, le=104, description="markdown target: week index (1-based) of the "
                                 "horizon; capped at the horizon")
     clearance_confidence: float = Field(
-        0.8, ge=0.5, lt=1.0, description="the markdown target must be met under the elasticity at this one-sided "
-                                         "confidence (e + z·se, less responsive); 0.5 = the point estimate")
+        0.8, ge=0.5, lt=1.0, description="the markdown target is planned under a less responsive elasticity "
+        "e + z·se, z the quantile of this one-sided confidence (lowered per SKU as far as its ladder needs to "
+        "reach the target); 0.5 = the point estimate")
+    liquidation_recovery: float | None = Field(
+        None, ge=0.0, le=1.0, description="fraction of unit cost a liquidation (jobber, outlet) recovers per unit. "
+        "None: flagged SKUs the markdown ladder cannot clear keep regular pricing and their unsold stock is "
+        "reported for liquidation; a number: they are sold down on the markdown ladder first, maximising "
+        "(price − recovery·cost)·units, as each unit sold in store is one not liquidated")
     slow_mover_cover_weeks: float = Field(
         26.0, gt=0.0, description="stock covering more weeks of current demand than this is flagged for markdown")
     recent_weeks: int = Field(8, ge=1, le=52, description="weeks of history behind the current price and the "
