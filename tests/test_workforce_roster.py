@@ -113,6 +113,50 @@ def test_decomposition_bounds_bracket_the_optimum():
     assert dec.gap == pytest.approx((dec.objective - dec.lower_bound) / dec.objective)
 
 
+def test_decomposition_without_integer_counts_falls_back_to_the_lp_targets(monkeypatch):
+    """When the staffing program ends without an integer solution, chunks are assigned against the LP's
+    hourly targets; the roster is still valid and the bounds still bracket the exact optimum."""
+    import dataclasses
+
+    from model.workforce import decompose
+    real = decompose._phase1
+    monkeypatch.setattr(decompose, "_phase1", lambda data, options: dataclasses.replace(real(data, options), counts=None))
+    rng = np.random.default_rng(5)
+    cfg = WorkforceConfig(shift_starts=[0, 6, 12, 18], shift_lengths_h=[4, 8], under_penalty_per_hour=200)
+    emps = [emp(id=f"E{i}", skills=tuple(rng.choice(["pick", "pack"], size=rng.integers(1, 3), replace=False)),
+                hourly_cost=float(rng.uniform(18, 26)), min_minutes=16 * 60, max_minutes=40 * 60,
+                max_consecutive_days=5, min_days_off_per_week=2) for i in range(6)]
+    req = pd.concat([need({(d, 8, 16): 1 + (d % 2) for d in range(7)}),
+                     need({(d, 12, 20): 1 for d in range(7)}, "pack")])
+    data = hourly_roster_data(req, emps, cfg, 7)
+    exact = solve_roster(data, SolveOptions(time_limit_s=60, mip_rel_gap=0))
+    dec = solve_roster_decomposed(data, SolveOptions(time_limit_s=60, mip_rel_gap=1e-4))
+    assert validate_roster(dec.roster, data).empty
+    assert dec.lower_bound <= exact.objective + 1e-6 <= dec.objective + 2e-6
+
+
+def test_staffing_program_counts_are_staffed_exactly():
+    """The staffing program's shift counts per skill group are what the named roster works (the
+    exact-count assignment), and its bound is at least the LP relaxation's."""
+    import pyomo.environ as pyo
+
+    from model.workforce import decompose
+    rng = np.random.default_rng(11)
+    cfg = WorkforceConfig(shift_starts=[6, 10, 14], shift_lengths_h=[4, 8], under_penalty_per_hour=200)
+    emps = [emp(id=f"E{i}", skills=("pick",), hourly_cost=float(rng.uniform(18, 26)), min_minutes=16 * 60,
+                max_minutes=40 * 60, max_consecutive_days=5, min_days_off_per_week=2) for i in range(8)]
+    data = hourly_roster_data(need({(d, 8, 18): 2 + d % 3 for d in range(7)}), emps, cfg, 7)
+    st = decompose._phase1(data, SolveOptions(time_limit_s=60, mip_rel_gap=1e-4))
+    lp = decompose.build_staffing_model(data)
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(lp)
+    from solvers import solve_or_explain
+    assert st.solve.bound >= solve_or_explain(lp, SolveOptions(time_limit_s=60)).objective - 1e-6
+    dec = solve_roster_decomposed(data, SolveOptions(time_limit_s=60, mip_rel_gap=1e-4))
+    worked = dec.roster.groupby(["day", "template"]).size().to_dict()
+    assert worked == {k: v for k, v in st.counts[0].items() if v}
+    assert validate_roster(dec.roster, data).empty
+
+
 def test_bad_requirement_row_is_named():
     with pytest.raises(ValueError, match="day=9"):
         hourly_roster_data(need({(9, 6, 8): 1}), [emp()], CFG, 7)

@@ -4,28 +4,35 @@ The monolithic roster program (``roster.py``) has one binary per employee × day
 relaxation is massively degenerate and HiGHS's dual simplex needs minutes on 50+ employees with 48
 templates. Instead:
 
-1. **Staffing relaxation** (LP): shift counts per skill group instead of per employee::
+1. **Staffing program** (MIP): shift counts per skill group instead of per employee::
 
-       n[g,d,t] ≥ 0,   Σ_t n[g,d,t] ≤ A_gd                                      (one shift a day each)
+       n[g,d,t] ∈ ℤ≥0,   Σ_t n[g,d,t] ≤ A_gd                                    (one shift a day each)
+       Σ_{t∈A_i} n[g,d,t] + Σ_{t∈B_i} n[g,d+1,t] ≤ A_g,d∪d+1     (rest cliques, summed over the group)
        Σ_{e∈g} h[e,p] = Σ_{d∈p,t} m_t/60·n[g,d,t],  Σ_{e∈g} s[e,p] = Σ_{d∈p,t} n[g,d,t]
        min_e ≤ 60·h[e,p] ≤ max_e,  s[e,p] ≤ |p| − f_e,  m_min·s ≤ 60·h ≤ m_max·s
        min Σ c_e·h[e,p] + coverage penalties        (role split and coverage as in roster.py)
 
-   ``A_gd``: employees of group g available on day d; ``h`` hours and ``s`` shifts of employee e in
-   contract period p; ``f_e`` days off per week; ``m_min``/``m_max`` shortest/longest paid minutes.
-   Every feasible roster maps to a feasible point of equal or higher cost (rest, consecutive days and
-   fairness are dropped, all non-negative), so the LP optimum is a **lower bound** on the roster optimum.
-2. **Group assignment**: with each group's hourly coverage target from the LP fixed, the skill groups
-   decouple; one small roster program per group (templates restricted to the LP's support) gives shifts
-   to named employees under every labour rule.
-3. **Fix-and-optimise**: each chunk, then each chunk of the employees able to work one role (mixing
-   skill groups), is re-solved against the requirement the others leave; kept if the full objective
-   improves.
+   ``A_gd``: employees of group g available on day d (``A_g,d∪d+1``: on d or d+1); ``h`` hours and
+   ``s`` shifts of employee e in contract period p; ``f_e`` days off per week; ``m_min``/``m_max``
+   shortest/longest paid minutes. Every feasible roster maps to a feasible point of equal or higher
+   cost (per-employee rest, consecutive days and fairness are dropped, all non-negative), so the
+   program's dual bound is a **lower bound** on the roster optimum. It has a few thousand integers and
+   HiGHS closes it to well under 1 % in seconds where the LP relaxation alone left ~2.5 %.
+2. **Exact-count assignment**: with the staffing program's integer counts n[g,d,t] fixed, the skill
+   groups decouple; one roster program per group (only the (d,t) the counts use) gives the shifts to
+   named employees under every labour rule, at the least labour cost. Its LP is tight: a 43-employee
+   group solves in seconds. A group whose counts no roster can staff (individual rest or contract
+   hours) is re-solved with n ≤ count + 1 against its hourly coverage target instead; a group whose
+   program finds no roster in time is solved in chunks of ``chunk_size`` employees.
+3. **Fix-and-optimise** (only while the gap is above the requested one): each chunk of the employees
+   able to work one role (mixing skill groups) is re-solved against the requirement the others leave;
+   kept if the full objective improves.
 4. **Role choice**: a small binary program gives each assigned shift one role within the employee's
    skills, minimising the hourly under/over-coverage penalties.
 
 The roster is feasible for the full program; its objective, recomputed from the roster, is an **upper
-bound**. Reported gap = (UB − LB) / UB.
+bound**. Reported gap = (UB − LB) / UB. Every HiGHS call stops on a gap or node limit (deterministic:
+the same data give the same roster whatever the machine's load); wall-clock limits are a safety net.
 """
 from __future__ import annotations
 
@@ -36,13 +43,16 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
-from model.workforce.roster import RosterData, _skill_groups, add_coverage, add_role_split, solve_roster
+from model.workforce.roster import (RosterData, _skill_groups, add_coverage, add_role_split, build_roster_model,
+                                   solve_built_roster, solve_roster)
 from model.workforce.validate import coverage_table, roster_objective
 from solvers import InfeasibleModelError, SolveOptions, SolveResult, solve_or_explain
 
-MIN_CHUNK_S = 20.0  # wall-clock seconds every chunk program gets at least (a safety net: NODE_LIMIT binds first)
-NODE_LIMIT = 300    # branch-and-bound nodes per chunk program: a deterministic work limit (same data, same
-                    # roster, whatever the machine's load); the wall-clock shares are only a safety net
+MIN_CHUNK_S = 20.0      # wall-clock seconds every piece gets at least (a safety net: node limits bind first)
+NODE_LIMIT = 300        # branch-and-bound nodes per assignment program: a deterministic work limit
+STAFFING_NODES = 1      # the staffing program stops after its root node (cuts and heuristics): deterministic,
+                        # and where it does not close there the assignment and fix-and-optimise steps gain more
+STAFFING_SHARE = 0.5    # share of the time limit the staffing program may use (safety net)
 
 
 def add_staffing_variables(m, data: RosterData) -> None:
@@ -70,6 +80,18 @@ def add_group_day_capacity(m, data: RosterData) -> None:
     avail = {(g, d): sum(1 for e in members[g] if d not in data.employees[e].unavailable_days)
              for g in m.G for d in m.D}
     m.group_day = pyo.Constraint(m.G, m.D, rule=lambda m, g, d: sum(m.n[g, d, t] for t in m.T) <= avail[g, d])
+
+
+def add_group_rest(m, data: RosterData) -> None:
+    """Σ_{t∈A_i} n[g,d,t] + Σ_{t∈B_i} n[g,d+1,t] ≤ |{e ∈ g available on d or d+1}| ∀ g, d < H−1, cliques i
+    (each employee works at most one shift of a rest clique's pair of days)."""
+    members = list(m.groups.values())
+    m.group_rest = pyo.ConstraintList()
+    for g in m.G:
+        for d in range(data.days - 1):
+            cap = sum(1 for e in members[g] if not {d, d + 1} <= data.employees[e].unavailable_days)
+            for a, b in data.rest_cliques:
+                m.group_rest.add(sum(m.n[g, d, t] for t in a) + sum(m.n[g, d + 1, t] for t in b) <= cap)
 
 
 def add_group_hours(m, data: RosterData) -> None:
@@ -112,10 +134,10 @@ def add_staffing_objective(m, data: RosterData) -> None:
 
 
 def build_staffing_model(data: RosterData) -> pyo.ConcreteModel:
-    """The staffing relaxation of the module docstring (phase 1)."""
+    """The staffing program of the module docstring (phase 1)."""
     m = pyo.ConcreteModel(name="roster_staffing")
     add_staffing_variables(m, data)
-    for family in (add_group_day_capacity, add_role_split, add_coverage, add_group_hours,
+    for family in (add_group_day_capacity, add_group_rest, add_role_split, add_coverage, add_group_hours,
                    add_employee_hours, add_staffing_objective):
         family(m, data)
     return m
@@ -178,15 +200,36 @@ class DecomposedResult:
     solves: list                # SolveResult of the relaxation, each group program, the role choice
 
 
-def _phase1(data: RosterData, options: SolveOptions):
-    """Solve the staffing relaxation's LP; return the result, the groups' members, per group the template
-    sets to try (its own LP support per day, all groups' support, all templates) and each group's hourly
-    coverage target per role."""
+@dataclass
+class Staffing:
+    """Phase 1's outcome: the solve, each skill group's members, integer shift counts per group (None when
+    the staffing program found no integer solution in time and only its LP was solved), per group the
+    template sets to try (its own support per day, all groups' support, all templates) and each group's
+    hourly coverage target per role."""
+
+    solve: SolveResult
+    members: list
+    counts: list | None
+    supports: list
+    targets: list
+
+
+def _phase1(data: RosterData, options: SolveOptions) -> Staffing:
+    """Solve the staffing program (MIP; its LP relaxation if no integer solution is found in time)."""
     m = build_staffing_model(data)
-    pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
     r1 = solve_or_explain(m, options)
-    if r1.status.value != "optimal":
-        raise RuntimeError(f"staffing relaxation ended {r1.status.value}; raise the time limit")
+    counts = None
+    if r1.status.has_solution:
+        counts = [{(d, t): int(round(pyo.value(m.n[g, d, t]))) for d in m.D for t in m.T
+                   if pyo.value(m.n[g, d, t]) > 0.5} for g in m.G]
+    else:
+        bound = r1.bound
+        pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
+        r1 = solve_or_explain(m, options)
+        if r1.status.value != "optimal":
+            raise RuntimeError(f"staffing relaxation ended {r1.status.value}; raise the time limit")
+        if bound is not None and bound > r1.objective:   # the MIP's dual bound, when it got further
+            r1 = dataclasses.replace(r1, bound=bound)
     support = [{d: {t for t in m.T if pyo.value(m.n[g, d, t]) > 1e-6} for d in m.D} for g in m.G]
     union = {d: set().union(*(sup[d] for sup in support)) for d in m.D}
     targets = [dict() for _ in m.G]
@@ -195,7 +238,25 @@ def _phase1(data: RosterData, options: SolveOptions):
         if z > 1e-9:
             for k, a in data.covers[d, t]:
                 targets[g][r, k] = targets[g].get((r, k), 0.0) + a * z
-    return r1, list(m.groups.values()), [[sup, union, None] for sup in support], targets
+    return Staffing(r1, list(m.groups.values()), counts, [[sup, union, None] for sup in support], targets)
+
+
+def _assign_counts(data: RosterData, members: list[int], counts: dict, target: dict, options: SolveOptions):
+    """Phase 2 for one skill group: named employees for exactly ``counts[d,t]`` shifts (n fixed), at the
+    least labour cost; if no roster staffs those counts, n ≤ count + 1 against the hourly target."""
+    open_days = {d: {t for (dd, t) in counts if dd == d} for d in range(data.days)}
+    sub = group_assignment_data(data, members, target, open_days)
+    for slack in (0, 1):
+        m = build_roster_model(sub)
+        for d in m.D:
+            for t in m.T:
+                c = counts.get((d, t), 0)
+                m.n[0, d, t].fix(c) if slack == 0 else m.n[0, d, t].setub(c + slack)
+        try:
+            return solve_built_roster(m, sub, options)
+        except InfeasibleModelError:
+            if slack:
+                raise
 
 
 def _assign_group(data: RosterData, members: list[int], target: dict, supports: list, options: SolveOptions):
@@ -277,40 +338,75 @@ def _improve(data: RosterData, roster: pd.DataFrame, hoods: list, deadline: floa
     return roster, solves
 
 
-def solve_roster_decomposed(data: RosterData, options: SolveOptions, chunk_size: int = 8) -> DecomposedResult:
-    """Phase 1 (LP bound), assignment programs per chunk of a skill group, fix-and-optimise, role choice.
-
-    Chunks are solved in turn (specialists first); each asks for its share of its group's target plus
-    what the chunks before it fell short of (or minus what they over-delivered) on the roles it can
-    work, so later and multi-skilled chunks fill the gaps. Construction gets up to 55 % of the time
-    limit, fix-and-optimise up to 85 %, the role choice the rest."""
-    t0 = time.perf_counter()
-    options = dataclasses.replace(options, highs_options={**options.highs_options, "mip_max_nodes": NODE_LIMIT})
-    r1, members, supports, targets = _phase1(data, options)
-    chunks = _chunks(data, members, targets, chunk_size)
-    parts, solves, carry = [], [r1], {}
+def _construct_from_lp(data: RosterData, st: Staffing, chunk_size: int, t0: float, options: SolveOptions):
+    """Phase 2 without integer counts: chunks of each skill group (specialists first) assigned against
+    their share of the group's LP coverage target plus what the chunks before them fell short of (or
+    minus what they over-delivered) on the roles they can work."""
+    chunks = _chunks(data, st.members, st.targets, chunk_size)
+    parts, solves, carry = [], [], {}
     for i, (g, mem, target) in enumerate(chunks):
         left = 0.55 * options.time_limit_s - (time.perf_counter() - t0)
         share = max(left * len(mem) / sum(len(m) for _, m, _ in chunks[i:]), MIN_CHUNK_S)
         roles = {r for e in mem for r in data.employees[e].skills}
         want = {k: max(target.get(k, 0.0) + carry.get(k, 0.0), 0.0) for k in set(target) | set(carry)
                 if k[0] in roles}
-        for res in _assign_chunk(data, mem, want, supports[g], dataclasses.replace(options, time_limit_s=share)):
+        for res in _assign_chunk(data, mem, want, st.supports[g], dataclasses.replace(options, time_limit_s=share)):
             solves.append(res.solve)
             parts.append(res.roster)
             got = _scheduled(res.roster, data)
             want = {k: v - got.get(k, 0.0) for k, v in want.items()}
         carry = {**carry, **want}
+    return parts, solves
+
+
+def _construct_from_counts(data: RosterData, st: Staffing, chunk_size: int, t0: float, options: SolveOptions):
+    """Phase 2 with integer counts: one exact-count program per skill group (largest first); a group
+    whose program finds no roster in time falls back to chunks against its hourly target."""
+    order = sorted(range(len(st.members)), key=lambda g: -len(st.members[g]))
+    parts, solves = [], []
+    for i, g in enumerate(order):
+        mem = st.members[g]
+        if not st.counts[g]:
+            continue
+        left = 0.75 * options.time_limit_s - (time.perf_counter() - t0)
+        share = max(left * len(mem) / sum(len(st.members[h]) for h in order[i:]), MIN_CHUNK_S)
+        opts = dataclasses.replace(options, time_limit_s=share)
+        try:
+            found = [_assign_counts(data, mem, st.counts[g], st.targets[g], opts)]
+        except RuntimeError:   # no roster in time (infeasible counts raise InfeasibleModelError above)
+            found = _assign_chunk(data, mem, st.targets[g], st.supports[g], opts) if len(mem) > chunk_size else []
+        for res in found:
+            solves.append(res.solve)
+            parts.append(res.roster)
+    return parts, solves
+
+
+def solve_roster_decomposed(data: RosterData, options: SolveOptions, chunk_size: int = 8) -> DecomposedResult:
+    """Staffing program (bound and integer counts), exact-count assignment per skill group,
+    fix-and-optimise while the gap exceeds ``options.mip_rel_gap``, role choice (module docstring).
+
+    Every piece solves to half the requested gap; the staffing program gets up to half the time limit,
+    construction up to 75 %, fix-and-optimise up to 85 %, the role choice the rest."""
+    t0 = time.perf_counter()
+    limit, gap = options.time_limit_s, options.mip_rel_gap
+    piece = dataclasses.replace(options, mip_rel_gap=gap / 2,
+                                highs_options={**options.highs_options, "mip_max_nodes": NODE_LIMIT})
+    st = _phase1(data, dataclasses.replace(piece, time_limit_s=max(STAFFING_SHARE * limit, MIN_CHUNK_S),
+                                           highs_options={**piece.highs_options, "mip_max_nodes": STAFFING_NODES}))
+    construct = _construct_from_counts if st.counts is not None else _construct_from_lp
+    parts, solves = construct(data, st, chunk_size, t0, piece)
+    solves = [st.solve, *solves]
     shifts = pd.concat(parts, ignore_index=True)
-    hoods = [(mem, supports[g][1:]) for g, mem, _ in chunks]
-    hoods += [(mem, supports[0][1:]) for mem in _role_neighbourhoods(data, chunk_size)]
-    shifts, more = _improve(data, shifts, hoods, t0 + 0.85 * options.time_limit_s, options)
-    solves += more
+    lb = st.solve.bound if st.solve.bound is not None else st.solve.objective
+    ub = roster_objective(shifts, data)
+    if (ub - lb) / max(abs(ub), 1e-9) > gap:
+        hoods = [(mem, st.supports[0][1:]) for mem in _role_neighbourhoods(data, chunk_size)]
+        shifts, more = _improve(data, shifts, hoods, t0 + 0.85 * limit, piece)
+        solves += more
     shifts = shifts.sort_values(["employee_id", "day"], ignore_index=True)
-    left = max(options.time_limit_s - (time.perf_counter() - t0), MIN_CHUNK_S)
+    left = max(limit - (time.perf_counter() - t0), MIN_CHUNK_S)
     roster, r3 = choose_roles(data, shifts, dataclasses.replace(options, time_limit_s=left))
     solves.append(r3)
     ub = roster_objective(roster, data)
-    lb = r1.objective
     return DecomposedResult(roster, coverage_table(roster, data), ub, lb, (ub - lb) / max(abs(ub), 1e-9),
                             float(roster["cost"].sum()), solves)

@@ -414,7 +414,12 @@ def _coverage_rows(m, data: RosterData) -> pd.DataFrame:
 
 def solve_roster(data: RosterData, options: SolveOptions | None = None) -> RosterResult:
     """Build, solve (HiGHS via :func:`solvers.solve_or_explain`) and extract the roster and coverage."""
-    m = build_roster_model(data)
+    return solve_built_roster(build_roster_model(data), data, options)
+
+
+def solve_built_roster(m: pyo.ConcreteModel, data: RosterData, options: SolveOptions | None = None) -> RosterResult:
+    """Solve a model from :func:`build_roster_model` (possibly with variables fixed or bounded by the
+    caller) and extract the roster and coverage."""
     r = solve_or_explain(m, options or SolveOptions(time_limit_s=60, mip_rel_gap=1e-4))
     if not r.status.has_solution:
         raise RuntimeError(f"roster program ended {r.status.value} without a roster "
