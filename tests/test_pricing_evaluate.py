@@ -41,3 +41,12 @@ def test_stallion_estimates_and_margin_interval(shared_data):
     assert r["elasticity_median"] < 0                             # demand falls with price on real data
     assert r["margin_change_lo90"] <= r["margin_change_expected"] <= r["margin_change_hi90"]
     assert r["gap"] <= 0.005
+
+
+def test_true_margin_of_a_flagged_sku_stops_when_its_stock_runs_out():
+    # b: flagged, 100 units of stock; at 8 (e = −2) it would sell 80·1.5625 = 125/week, so only 100 sell
+    plan = pd.DataFrame({"sku_id": ["b", "b"], "week_start": [0, 1], "price": [8.0, 8.0],
+                         "current_price": [10.0, 10.0], "unit_cost": [5.0, 5.0], "base_units": [80.0, 80.0],
+                         "stock": [100.0, 100.0], "clearance": [True, True]})
+    r = true_margin_change(plan, pd.DataFrame({"sku_id": ["b"], "elasticity": [-2.0]}))
+    assert r["margin_change_true"] == pytest.approx((3 * 100) / (5 * 100) - 1)   # current: 80 + 20 of week 2

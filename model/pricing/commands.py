@@ -63,6 +63,7 @@ def recommendations(out: PricingOutcome, top: int = TOP) -> pd.DataFrame:
 
 def render(summary: dict, out: PricingOutcome) -> str:
     pct = lambda v: "n/a" if v is None else f"{100 * v:+.1f}%"
+    share = lambda v: "n/a" if v is None else f"{100 * v:.0f}%"
     lines = [
         f"pricing plan {summary['run_id']} ({summary['skus']} SKUs × {summary['weeks']} weeks, baseline: "
         f"{summary['baseline']})",
@@ -71,6 +72,10 @@ def render(summary: dict, out: PricingOutcome) -> str:
         f"{pct(summary['margin_change_hi90'])}), revenue {pct(summary['revenue_change'])}, "
         f"units {pct(summary['units_change'])}",
         f"  binding (week 1): {summary['binding_skus']}",
+        f"  slow movers flagged: {summary['markdown_skus']} — marked down: {summary['markdown_clear_skus']} "
+        f"(expected {share(summary['markdown_clear_share'])} of their stock sold by the target week); liquidation "
+        f"candidates: {summary['liquidation_skus']} ({summary['liquidation_units']:.0f} units unsold by the target, "
+        f"{summary['liquidation_value_at_cost']:.0f} at cost)",
         f"  solve: gap {summary['gap']:.2e}, {summary['solve_seconds']:.1f}s, {int(summary['infeasible_units'])} "
         f"infeasible price units",
         "", "  top recommendations (margin change over the horizon):",

@@ -66,13 +66,17 @@ def true_margin_change(plan: pd.DataFrame, truth: pd.DataFrame) -> dict:
     """Gross margin of the planned prices under the TRUE elasticities vs the current prices.
 
     Units at price ``p``: ``base·(p/p0)^{e_true}`` (the baseline at the current price is common to both, so
-    the comparison isolates the price decision). Returns the relative change overall and for the SKUs
-    whose price was moved, and the number of SKUs losing margin.
+    the comparison isolates the price decision); with ``stock`` and ``clearance`` columns, a flagged SKU's
+    sales (planned and current prices alike) stop when its stock runs out. Returns the relative change
+    overall and for the SKUs whose price was moved, and the number of SKUs losing margin.
     """
+    if "week_start" in plan:
+        plan = plan.sort_values(["sku_id", "week_start"], kind="stable")
     e = plan["sku_id"].map(truth.set_index("sku_id")["elasticity"]).to_numpy(float)
     p, p0 = plan["price"].to_numpy(float), plan["current_price"].to_numpy(float)
     c, base = plan["unit_cost"].to_numpy(float), plan["base_units"].to_numpy(float)
-    new, old = (p - c) * base * (p / p0) ** e, (p0 - c) * base
+    q_new, q_old = _within_stock(plan, base * (p / p0) ** e), _within_stock(plan, base)
+    new, old = (p - c) * q_new, (p0 - c) * q_old
     by_sku = pd.DataFrame({"sku_id": plan["sku_id"], "new": new, "old": old,
                            "moved": ~np.isclose(p, p0)}).groupby("sku_id").agg(
         new=("new", "sum"), old=("old", "sum"), moved=("moved", "any"))
@@ -80,6 +84,16 @@ def true_margin_change(plan: pd.DataFrame, truth: pd.DataFrame) -> dict:
     return {"margin_change_true": float(by_sku["new"].sum() / by_sku["old"].sum() - 1),
             "margin_change_true_moved_skus": float(moved["new"].sum() / moved["old"].sum() - 1) if len(moved) else 0.0,
             "skus_moved": int(len(moved)), "skus_losing_margin": int((moved["new"] < moved["old"] - 1e-9).sum())}
+
+
+def _within_stock(plan: pd.DataFrame, units: np.ndarray) -> np.ndarray:
+    """Weekly units (rows sorted by SKU and week) cut where a flagged SKU's cumulative sales reach its stock."""
+    if not {"stock", "clearance", "week_start"} <= set(plan.columns):
+        return units
+    cap = np.where(plan["clearance"].fillna(False).astype(bool), plan["stock"].fillna(np.inf), np.inf)
+    cum = pd.Series(units, index=plan.index).groupby(plan["sku_id"].to_numpy()).cumsum().to_numpy()
+    done = np.minimum(cum, cap)
+    return done - np.minimum(cum - units, cap)
 
 
 def rule_violations(plan: pd.DataFrame, cfg) -> dict:

@@ -310,7 +310,8 @@ def _build(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, markdown
         base=base, units=units, competitor=comp, ok_margin=ok_margin, ok_index=ok_index,
         compat=compat, first_ok=first_ok, stock=stock, clear_units=clear_units,
         clear_week=min(cfg.clearance_week, T), penalty=penalty, held=held, objective=cfg.objective,
-        over_penalty=np.where(target, _lost_sale_value(prices, ok_margin[:, 0, :], cost), penalty),
+        over_penalty=np.where(target, _lost_sale_value(prices, ok_margin[:, 0, :],
+                                                       cost if cfg.objective == "margin" else 0.0 * cost), penalty),
         flagged=flagged)
     if clear_z is not None:
         inst.clear_q = _cautious_units(inst, clear_z)
@@ -325,8 +326,8 @@ def _response(base: np.ndarray, prices: np.ndarray, p0: np.ndarray, e: np.ndarra
 
 
 def _lost_sale_value(prices: np.ndarray, ok: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """[S] penalty per expected markdown unit beyond stock: the highest margin an allowed price earns per
-    unit (≥ 0). Planning a unit beyond stock then never pays by itself (it is a lost sale, not a cost), but
+    """[S] penalty per expected markdown unit beyond stock: the highest margin (revenue, with ``cost`` 0) an
+    allowed price earns per unit (≥ 0). Planning a unit beyond stock then never pays by itself (it is a lost sale, not a cost), but
     costs less than missing the target, so the target's safety margin may plan demand beyond the stock."""
     high = np.max(np.where(ok & np.isfinite(prices), prices, -np.inf), axis=1)
     return np.maximum(high - cost, 0.0)

@@ -48,7 +48,8 @@ def binding_reasons(inst: PricingInstance, sol: PlanSolution, sold: np.ndarray, 
 
 
 def plan_frame(inst: PricingInstance, sol: PlanSolution) -> pd.DataFrame:
-    """Tidy plan, one row per SKU × week (infeasible units keep their current price).
+    """Tidy plan, one row per SKU × week (infeasible units keep their current price). ``expected_units``
+    (and revenue, margin) are expected sales: a stock-limited SKU's demand beyond its stock is not sold.
 
     Per SKU (repeated on its rows): ``markdown`` — ``clear`` (marked down toward the target), ``liquidate``
     (flagged, but no allowed price path sells ``clearance_share`` of its stock by the target week: regular
@@ -66,6 +67,7 @@ def plan_frame(inst: PricingInstance, sol: PlanSolution) -> pd.DataFrame:
     base = inst.base
     units = np.where(infeasible, base, np.take_along_axis(inst.units, kk[:, :, None], axis=2)[:, :, 0])
     cleared = np.take_along_axis(inst.clear_q, kk[:, :, None], axis=2)[:, :inst.clear_week, 0]
+    units = np.diff(np.minimum(np.cumsum(units, axis=1), inst.stock[:, None]), axis=1, prepend=0.0)
     c = inst.cost[:, None]
     rep = lambda a: np.repeat(a, T)
     frame = pd.DataFrame({
