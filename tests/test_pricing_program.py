@@ -260,3 +260,18 @@ def test_liquidation_candidate_sold_down_first_when_liquidation_recovers_nothing
     assert np.allclose(b["price"], 5.0) and np.allclose(a["price"], 10.0)
     assert b["liquidate_units"].iloc[0] == pytest.approx(1000.0 - 4 * 20 * 0.5 ** -1.5)
     assert np.allclose(b["margin"], (5.0 - 4.0) * 20 * 0.5 ** -1.5)          # the plan reports true margin
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+def test_markdown_rows_agree_across_the_three_solvers(seed):
+    # cautious targets (se), soft over-stock of markdowns and sold-down liquidation candidates: the
+    # decomposition, the Pyomo program and the direct HiGHS build reach the same optimum
+    skus, weeks, cfg = random_catalogue(seed)
+    skus["stock"] *= np.where(np.arange(len(skus)) % 2, 0.3, 3.0)        # some clearable, some not
+    skus["elasticity_se"] = np.random.default_rng(seed).uniform(0.1, 0.6, len(skus))
+    cfg = cfg.model_copy(update={"stock_limited": "flagged", "liquidation_recovery": 0.2})
+    inst, plan = both(skus, weeks, cfg)
+    assert inst.markdown.any() and inst.sold_down.any()
+    _, obj, _, status = solve_direct(inst)
+    assert status == "Optimal" and obj == pytest.approx(Decomposition(inst).evaluate(
+        solve_decomposed(inst, rel_gap=1e-9).choice)["objective"].sum(), rel=1e-7)

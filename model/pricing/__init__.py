@@ -4,8 +4,11 @@
   HC3 errors) pooled toward the category (empirical Bayes); non-identifiable SKUs flagged.
 * :mod:`~model.pricing.closed_form` — textbook optima (constant elasticity, linear demand).
 * :mod:`~model.pricing.program` — the Pyomo + HiGHS pricing program and ``best_ladder_price``.
-* :mod:`~model.pricing.decompose` / :mod:`~model.pricing.highs_direct` — catalogue-scale solution (DP per
-  price family, Lagrangian stock/markdown rows, exact HiGHS re-solves) with a certified gap.
+* :mod:`~model.pricing.decompose` / :mod:`~model.pricing.highs_direct` / :mod:`~model.pricing.trellis` —
+  catalogue-scale solution (DP per price family, Lagrangian stock/markdown rows, exact HiGHS re-solves) with
+  a certified gap.
+* :mod:`~model.pricing.instance` — the arrays of one problem; flagged slow movers split into markdowns (the
+  ladder can clear them by the target) and liquidation candidates.
 * :mod:`~model.pricing.plan` — tidy plans, binding constraint per SKU-week, partition fan-out.
 * :mod:`~model.pricing.inputs` / :mod:`~model.pricing.planner` — SSOT → estimates → plan → summary.
 * :mod:`~model.pricing.commands` (``run.py plan --only pricing``), :mod:`~model.pricing.stage` (the study).
