@@ -225,7 +225,8 @@ def _phase1(data: RosterData, options: SolveOptions) -> Staffing:
     else:
         bound = r1.bound
         pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
-        r1 = solve_or_explain(m, options)
+        # interior point: on 4-week horizons the dual simplex needs > 60 s for this LP, IPM ~5 s
+        r1 = solve_or_explain(m, dataclasses.replace(options, highs_options={**options.highs_options, "solver": "ipm"}))
         if r1.status.value != "optimal":
             raise RuntimeError(f"staffing relaxation ended {r1.status.value}; raise the time limit")
         if bound is not None and bound > r1.objective:   # the MIP's dual bound, when it got further

@@ -65,8 +65,9 @@ class WorkforceConfig(Section):
     roster_week: Literal["peak", "first"] | int = Field(
         "peak", description="forecast week to roster: peak volume, the first, or an index (0-based)")
     roster_weeks: Literal[1, 4] = Field(1, description="roster horizon, weeks")
-    time_limit_s: float = Field(60.0, gt=0, description="wall-clock target of the roster solve, s (large "
-                                "sites may overrun it: every piece of the decomposed solve gets at least 3 s)")
+    time_limit_s: float = Field(60.0, gt=0, description="wall-clock target of the roster solve, s (a safety "
+                                "net: the decomposed solve's pieces stop on gap and node limits, so results do "
+                                "not depend on machine load; large sites may overrun it, each piece gets ≥ 20 s)")
     mip_gap: float = Field(0.01, ge=0, lt=1, description="relative gap at which the roster solve stops")
     fte_hours_per_week: float = Field(38.0, gt=0, le=60, description="contract hours of one core employee")
     shrinkage: float = Field(0.12, ge=0, lt=0.6, description="share of paid hours lost to leave, sickness, "
