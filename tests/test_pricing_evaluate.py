@@ -50,3 +50,24 @@ def test_true_margin_of_a_flagged_sku_stops_when_its_stock_runs_out():
                          "stock": [100.0, 100.0], "clearance": [True, True]})
     r = true_margin_change(plan, pd.DataFrame({"sku_id": ["b"], "elasticity": [-2.0]}))
     assert r["margin_change_true"] == pytest.approx((3 * 100) / (5 * 100) - 1)   # current: 80 + 20 of week 2
+
+
+def test_clearance_split_by_true_class():
+    """Flagged stock is split by the demo's TRUE class: a dead-stock SKU (no demand at any price) clears
+    nothing, a slow mover whose planned markdown doubles its demand clears exactly what it sells."""
+    from model.pricing.evaluate import markdown_clearance_true
+    from scenarios.schema.pricing import PricingConfig
+    cfg = PricingConfig(clearance_week=2)
+    weeks = pd.to_datetime(["2026-01-05", "2026-01-12"])
+    plan = pd.DataFrame({"sku_id": ["S", "S", "D", "D"], "week_start": list(weeks) * 2, "clearance": True,
+                         "current_price": 10.0, "price": [5.0, 5.0, 10.0, 10.0], "unit_cost": 2.0,
+                         "base_units": [10.0, 10.0, 0.0, 0.0], "stock": [50.0, 50.0, 30.0, 30.0],
+                         "markdown": ["clear", "clear", "liquidate", "liquidate"]})
+    truth = pd.DataFrame({"sku_id": ["S", "D"], "elasticity": [-1.0, -2.0], "popularity": ["slow", "dead_stock"],
+                          "lifecycle": ["regular", "regular"]})
+    out = markdown_clearance_true(plan, truth, cfg)
+    by = out["flagged_by_true_class"]
+    assert by["slow"]["cleared_share_true"] == pytest.approx(40 / 50)     # 2 weeks × 10 × (5/10)^−1
+    assert by["dead_stock"]["cleared_share_true"] == 0
+    assert by["slow"]["stock_share"] == pytest.approx(50 / 80)
+    assert out["cleared_share_true"] == pytest.approx(40 / 80)

@@ -150,7 +150,22 @@ def markdown_clearance_true(plan: pd.DataFrame, truth: pd.DataFrame, cfg) -> dic
                                                         >= cfg.clearance_share * marked["stock"] - 1e-9).sum()),
             "liquidation_skus": int(len(liq)), "liquidation_stock_sold_true": share("sold", liq),
             "clearable_skus": int(len(clearable)), "cleared_share_true_clearable": share("sold", clearable),
-            "clearable_marked_down": int((clearable["markdown"] == "clear").sum())}
+            "clearable_marked_down": int((clearable["markdown"] == "clear").sum()),
+            **_by_truth_class(frame, truth, share)}
+
+
+def _by_truth_class(frame: pd.DataFrame, truth: pd.DataFrame, share) -> dict:
+    """Flagged SKUs by their TRUE class (demo ground truth: popularity fast | medium | slow | dead_stock,
+    lifecycle eol): SKUs, share of flagged stock, share cleared by the target under the TRUE response."""
+    if not {"popularity", "lifecycle"} <= set(truth.columns):
+        return {}
+    t = truth.set_index("sku_id")
+    cls = np.where(t["lifecycle"].reindex(frame.index).eq("eol"), "eol",
+                   t["popularity"].reindex(frame.index).fillna("unknown").to_numpy())
+    return {"flagged_by_true_class": {c: {"skus": int((cls == c).sum()),
+                                          "stock_share": float(frame["stock"][cls == c].sum() / frame["stock"].sum()),
+                                          "cleared_share_true": share("sold", frame[cls == c])}
+                                      for c in sorted(set(cls))}}
 
 
 def evaluate_demo(con, ground_truth_dir, cfg, workers: int = 1, seed: int = 0) -> dict:
