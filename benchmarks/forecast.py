@@ -139,7 +139,7 @@ def main(argv=None):
     ap.add_argument("--no-neural", action="store_true")
     ap.add_argument("--origins", type=int, default=3)
     ap.add_argument("--only-neural", action="store_true", help="stallion: neural models only (one origin each)")
-    ap.add_argument("--inner-folds", type=int, default=1)
+    ap.add_argument("--inner-folds", type=int, default=3)
     ap.add_argument("--demo-db", type=Path)
     ap.add_argument("--scale-series", type=int, default=10_000)
     ap.add_argument("--walmart-series", type=int, default=None, help="first N walmart series (quick runs)")

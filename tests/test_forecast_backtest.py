@@ -76,3 +76,29 @@ def test_pipeline_end_to_end_with_cold_start_and_cache(seasonal, tmp_path):
     changed = pd.concat([hist.assign(y=hist["y"] + 1), new])
     run_pipeline(changed, spec, models, settings, cache=cache)
     assert cache.misses > misses  # new data → new fingerprint → refit
+
+
+def test_choice_scores_candidates_after_their_recalibration():
+    """'sharp' has the right median but intervals 5× too narrow; 'wide' is biased with wide intervals.
+    On raw quantiles 'sharp' loses on pinball; once each candidate is recalibrated (as it will be
+    shipped) 'sharp' wins alone."""
+    from scipy.stats import norm
+
+    from model.forecast.calibrate import apply_scales, quantile_scales
+    from model.forecast.contract import QCOLS, QUANTILES
+    rng = np.random.default_rng(4)
+    n = 600
+    mu = rng.uniform(20, 40, n)
+    y = mu + rng.standard_normal(n)
+    z = norm.ppf(QUANTILES)[None, :]
+    base = pd.DataFrame({"series_id": [f"s{i % 200}" for i in range(n)], "fold": np.arange(n) // 200,
+                         "period_start": pd.Timestamp("2024-01-01"), "horizon": 1, "y": y, "scale": 1.0,
+                         "segment": "fast"})
+    sharp = base.assign(model="sharp", mean=mu)
+    sharp[list(QCOLS)] = mu[:, None] + 0.2 * z
+    wide = base.assign(model="wide", mean=mu + 1.0)
+    wide[list(QCOLS)] = mu[:, None] + 1.0 + 1.5 * z
+    scored = pd.concat([sharp, wide], ignore_index=True)
+    assert choose(scored, "pinball")["fast"] != {"sharp": 1.0}
+    fix = lambda comb: apply_scales(comb, quantile_scales(comb))  # noqa: E731
+    assert choose(scored, "pinball", calibrate=fix) == {"fast": {"sharp": 1.0}}

@@ -67,3 +67,20 @@ def test_tsb_constant_demand_is_exact_and_intermittent_mean_is_p_times_z():
 def test_tsb_rejects_bad_constants():
     with pytest.raises(ValueError, match="alpha"):
         TSB(alpha=0.0)
+
+
+def test_ets_refiltered_keeps_the_fit_and_moves_the_origin():
+    """Re-filtering over the same history reproduces the fit's forecast exactly; over a longer history
+    the forecast starts after its last period without a new fit (refit=False backtests)."""
+    from model.forecast.stats import AutoETSForecaster
+    from tests.forecast_helpers import SPEC, panel
+    hist = panel(n_series=3, periods=70, seed=2)
+    cut = sorted(hist["period_start"].unique())[-9]
+    early = hist[hist["period_start"] <= cut]
+    fit = AutoETSForecaster().fit(early, SPEC)
+    pd.testing.assert_frame_equal(fit.predict(4), fit.refiltered(early).predict(4))
+    later = fit.refiltered(hist)
+    assert later.fitted_ == []  # every series reused, none refitted
+    fc = later.predict(4)
+    assert (fc.groupby("series_id")["period_start"].min() > hist["period_start"].max()).all()
+    assert not np.allclose(fc["mean"].to_numpy(), fit.predict(4)["mean"].to_numpy())

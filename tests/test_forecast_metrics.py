@@ -61,3 +61,15 @@ def test_recalibration_restores_coverage_on_fresh_data():
     fixed = apply_scales(fresh, c)
     assert 0.77 < score(fixed)["coverage80"] < 0.83
     assert score(fixed)["pinball"] < score(fresh)["pinball"]
+
+
+def test_recalibration_shrinks_towards_one_with_few_folds():
+    """c̃ = c^(K/(K+K₀)): 3 folds and a prior of 3 folds halve log c (true c = 2 → √2)."""
+    rng = np.random.default_rng(2)
+    mu = rng.uniform(50, 100, 6000)
+    y = mu + 2 * rng.standard_normal(len(mu))
+    f = frame(y, mu, mu[:, None] + norm.ppf(QUANTILES)[None, :]).assign(fold=np.arange(len(mu)) % 3)
+    raw, shrunk = quantile_scales(f), quantile_scales(f, prior_folds=3)
+    assert raw[-1] == pytest.approx(2.0, rel=0.1)
+    assert shrunk[-1] == pytest.approx(np.sqrt(raw[-1])) and shrunk[0] == pytest.approx(np.sqrt(raw[0]))
+    assert quantile_scales(f.assign(fold=0), prior_folds=3)[-1] == pytest.approx(raw[-1] ** 0.25)

@@ -4,16 +4,29 @@ One model for every series i, origin period t and horizon k = 1..H predicts the 
 y[i,t+k] / s[i,t], where s[i,t] = max(mean of the last w known periods, 0.25·mean of all known periods
 up to t, 1 unit) and w = min(m, 13). Features (all known at t): scaled lags y[i,t−j]/s, j < L; scaled
 rolling means; share of zero periods; growth of the last 3 periods over the same periods a season
-earlier, for the series and for the sum of all series (market trend); the same period one and two seasons back y[i,t+k−m]/s,
-y[i,t+k−2m]/s; horizon k; the target period's calendar position; log s; each known covariate at t+k raw and
-relative to its mean over the last w periods (price vs recent price, promotion share); static categoricals.
-Rows are weighted by s, so the fit weighs series by volume as WAPE does. Scaled targets are capped at their 99.5 % quantile and so are scaled predictions (no explosive
-extrapolation from series that revive after long zero runs).
+earlier, for the series and for the sum of all series (market trend); the same period one and two seasons
+back y[i,t+k−m]/s, y[i,t+k−2m]/s; the series' seasonal index at the target period (mean ratio of that
+calendar position to its trailing season over every past season, :func:`seasonal_index`); horizon k; the
+target period's calendar position; log s; each known covariate at t+k raw and relative to its mean over
+the last w periods (price vs recent price, promotion share); static categoricals; and, per static column
+(hierarchy level: the same SKU over all agencies, the same agency over all SKUs), the group's scaled
+aggregates (:func:`group_features`). Rows are weighted by s, so the fit weighs series by volume as WAPE
+does. Scaled targets are capped at their 99.5 % quantile and so are scaled predictions (no explosive
+extrapolation from series that revive after long zero runs). Each split considers a random half of the
+features (``feature_fraction``, seeded).
+Numeric features are binned once at weighted quantiles (:class:`WeightedBinner`) before the fit.
 Quantiles: ŷ + s·v·r_α(k), with v = mean |y_t − y_{t−1}|/s over the last w periods (the series' own
 volatility, floored at 0.02) and r_α(k) the α-quantile of standardised residuals (y − ŷ)/(s·v) of a first
 fit scored on the last H periods it did not see, minus their median (so q_0.5 = ŷ: the holdout's median
 offset belongs to one window, and centring lowered the stallion backtest pinball loss by 8 %); the model
 is then refit on every origin.
+
+Measured on stallion (350 series, 6-month horizon, 3 rolling origins, 120 iterations): the hierarchy
+aggregates, seasonal index and feature_fraction 0.5 took WAPE 0.152 → 0.149 and pinball 0.122 → 0.120
+(AutoETS 0.165 / 0.134); the binning took a fit + forecast from 15 to 7 CPU-s with the same accuracy.
+Tried and not kept (within ±0.001 WAPE, the seed-to-seed spread, or worse on an earlier set of origins):
+price relative to the SKU's cross-agency mean, Poisson and absolute-error loss, a 3-seed bag, 250
+iterations at learning rate 0.04, recency weighting, weights s^0.5 or s^1.5, smoothed-level features.
 """
 from __future__ import annotations
 
@@ -23,8 +36,8 @@ import pandas as pd
 from model.forecast.contract import QUANTILES, FrameSpec, check_history, finalize, future_index
 
 TARGET_CAP_QUANTILE = 0.995  # scaled targets above this quantile (revivals after long zero runs) are capped
-MAX_CATEGORIES = 250
-MIN_VOLATILITY = 0.02  # floor of v (mean |y_t − y_{t−1}| / s over the last w periods) scaling residuals  # HistGradientBoosting bins categories; more levels are used as numeric codes
+MAX_CATEGORIES = 250  # HistGradientBoosting bins categories; more levels are used as numeric codes
+MIN_VOLATILITY = 0.02  # floor of v (mean |y_t − y_{t−1}| / s over the last w periods) scaling residuals
 
 
 class Panel:
@@ -58,6 +71,8 @@ class Panel:
         self.last = self.dates.get_indexer(last)
         cats = history.groupby("series_id")[list(spec.static)].first().reindex(self.ids)
         self.static = {c: pd.Categorical(cats[c].astype(str)).codes.astype(float) for c in spec.static}
+        self.season_index = seasonal_index(self.Y, m, self.n_hist)
+        self.groups = {c: GroupPanel(codes.astype(int), self.Y, m, self.n_hist) for c, codes in self.static.items()}
 
     def _wide(self, values, row, col, keep) -> np.ndarray:
         out = np.full((len(self.ids), len(self.dates)), np.nan)
@@ -68,6 +83,39 @@ class Panel:
     def _ffill(a: np.ndarray) -> np.ndarray:
         """Carry the last known value forward along periods (missing future covariates)."""
         return pd.DataFrame(a).ffill(axis=1).bfill(axis=1).to_numpy()
+
+
+class GroupPanel:
+    """Demand summed over the series sharing one static value (e.g. one SKU over all agencies, one agency
+    over all SKUs): G[g,p] = Σ_{i in g} y[i,p] (unknown counted as 0), its prefix sums and seasonal index."""
+
+    def __init__(self, codes: np.ndarray, Y: np.ndarray, m: int, n_hist: int):
+        self.codes = codes
+        self.G = np.zeros((codes.max() + 1, Y.shape[1]))
+        np.add.at(self.G, codes, np.nan_to_num(Y))
+        self.G[:, n_hist:] = np.nan
+        self.prefix = _prefix(self.G)
+        self.season_index = seasonal_index(self.G, m, n_hist)
+
+
+def seasonal_index(Y: np.ndarray, m: int, n_hist: int) -> np.ndarray:
+    """S[i,p] = mean over j ≥ 0 of Y[i,p−jm] / A[i,p−jm], A[i,q] = mean of the m periods up to q (NaN where
+    unknown or before a full season): the average ratio of that calendar position to its trailing season,
+    over every season seen so far (less noisy than one or two seasons back)."""
+    pre = _prefix(Y)
+    n, P = Y.shape
+    with np.errstate(all="ignore"):
+        A = np.column_stack([_window_mean(pre, np.arange(n), np.full(n, p), m) for p in range(P)])
+        R = np.where(A > 0, Y / A, np.nan)
+    R[:, :m - 1] = np.nan
+    R[:, n_hist:] = np.nan
+    tot, cnt = np.zeros_like(R), np.zeros_like(R)
+    ok = np.isfinite(R)
+    for p in range(P):
+        tot[:, p] = np.where(ok[:, p], R[:, p], 0.0) + (tot[:, p - m] if p >= m else 0.0)
+        cnt[:, p] = ok[:, p] + (cnt[:, p - m] if p >= m else 0.0)
+    with np.errstate(all="ignore"):
+        return np.where(cnt > 0, tot / cnt, np.nan)
 
 
 def _take(a: np.ndarray, i: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -128,9 +176,26 @@ def features(p: Panel, spec: FrameSpec, i: np.ndarray, t: np.ndarray, k: np.ndar
         for c, a in p.X.items():
             f[c] = _take(a, i, t + k)
             f[f"{c}_rel"] = f[c] / _window_mean(p.pX[c], i, t, w)
+        f["season_index"] = _take(p.season_index, i, t + k - m)
+        for c, grp in p.groups.items():
+            f.update(group_features(grp, c, i, t, k, m, w, s))
         for c, codes in p.static.items():
             f[c] = codes[i]
     return pd.DataFrame(f), s
+
+
+def group_features(grp: GroupPanel, name: str, i, t, k, m: int, w: int, s: np.ndarray) -> dict[str, np.ndarray]:
+    """The series' group g (all series sharing its ``name`` value) scaled by s_g = mean G over the last w
+    periods: G[g,t]/s_g, 3-period mean/s_g, the target period a season back G[g,t+k−m]/s_g, 3-period
+    growth over a season earlier, the group's seasonal index at the target period, and the series' share
+    s/s_g."""
+    g = grp.codes[i]
+    sg = np.fmax(np.nan_to_num(_window_mean(grp.prefix, g, t, w)), 1e-9)
+    mean3 = _window_mean(grp.prefix, g, t, 3)
+    return {f"{name}_lag0": _take(grp.G, g, t) / sg, f"{name}_mean3": mean3 / sg,
+            f"{name}_season1": _take(grp.G, g, t + k - m) / sg,
+            f"{name}_yoy": mean3 / _window_mean(grp.prefix, g, t - m, 3),
+            f"{name}_season_index": _take(grp.season_index, g, t + k - m), f"{name}_share": s / sg}
 
 
 def training_rows(p: Panel, h: int, max_origins: int, min_history: int) -> tuple[np.ndarray, ...]:
@@ -143,15 +208,44 @@ def training_rows(p: Panel, h: int, max_origins: int, min_history: int) -> tuple
     return tuple(np.concatenate(c) for c in zip(*rows))
 
 
+class WeightedBinner:
+    """Per numeric column, at most 255 weighted-quantile bins (edges where the cumulative row weight
+    crosses j/255); values become their bin number and NaN stays NaN. HistGradientBoosting then bins by the
+    distinct values without its own weighted-percentile search (12 of 19 CPU-s of a stallion fit)."""
+
+    N_BINS = 255
+
+    def fit(self, X: pd.DataFrame, w: np.ndarray, skip: list[str]) -> "WeightedBinner":
+        self.edges_ = {}
+        for c in X.columns:
+            x = X[c].to_numpy(float)
+            ok = np.isfinite(x)
+            if c in skip or np.unique(x[ok]).size <= self.N_BINS:
+                continue
+            order = np.argsort(x[ok], kind="stable")
+            xs, cw = x[ok][order], np.cumsum(w[ok][order])
+            cuts = np.searchsorted(cw, cw[-1] * np.arange(1, self.N_BINS) / self.N_BINS)
+            self.edges_[c] = np.unique(xs[np.minimum(cuts, len(xs) - 1)])
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        out = X.copy()
+        for c, e in self.edges_.items():
+            x = X[c].to_numpy(float)
+            out[c] = np.where(np.isfinite(x), np.searchsorted(e, x, side="left").astype(float), np.nan)
+        return out
+
+
 class GlobalBoosting:
     """Direct multi-horizon HistGradientBoostingRegressor over all series with covariates, trained for
     horizons 1..``horizon``."""
 
     def __init__(self, horizon: int, max_iter: int = 300, learning_rate: float = 0.05, max_leaf_nodes: int = 31,
                  loss: str = "squared_error", max_origins: int = 60, max_rows: int = 400_000, seed: int = 0,
-                 name: str = "boosting"):
+                 feature_fraction: float = 0.5, name: str = "boosting"):
         self.params = dict(max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
-                           loss=loss, min_samples_leaf=20, l2_regularization=1.0, early_stopping=False)
+                           loss=loss, min_samples_leaf=20, l2_regularization=1.0, early_stopping=False,
+                           max_features=feature_fraction)
         self.horizon, self.max_origins, self.max_rows = horizon, max_origins, max_rows
         self.seed, self.name = seed, name
 
@@ -185,8 +279,11 @@ class GlobalBoosting:
         # a feature with no value before the calibration hold-out (short history) cannot be binned there
         self.columns_ = [c for c in self.columns_ if X.loc[~hold, c].notna().any()]
         X = X[self.columns_]
+        vol = X["volatility"].to_numpy()
+        self.binner_ = WeightedBinner().fit(X, w, skip=list(self.spec_.static))
+        X = self.binner_.transform(X)
         first = self._model().fit(X[~hold], y[~hold], sample_weight=w[~hold])
-        resid, kh = (y[hold] - first.predict(X[hold])) / X["volatility"].to_numpy()[hold], k[hold]
+        resid, kh = (y[hold] - first.predict(X[hold])) / vol[hold], k[hold]
         rq = np.vstack([np.quantile(resid[kh == j] if (kh == j).sum() >= 20 else resid, QUANTILES)
                         for j in range(1, self.horizon + 1)])
         self.residual_q_ = rq - rq[:, [QUANTILES.index(0.5)]]  # centred: q_0.5 = the point forecast
@@ -201,7 +298,7 @@ class GlobalBoosting:
         k = np.tile(np.arange(1, h + 1), len(p.ids))
         X, s = features(p, self.spec_, i, p.last[i], k)
         X = X[self.columns_]
-        point = np.clip(self.model_.predict(X), 0.0, self.cap_) * s
+        point = np.clip(self.model_.predict(self.binner_.transform(X)), 0.0, self.cap_) * s
         spread = s * X["volatility"].to_numpy()
         q = point[:, None] + spread[:, None] * self.residual_q_[k - 1]
         return finalize(future_index(self.history_, h, self.spec_.freq), point, q, self.name)

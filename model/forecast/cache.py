@@ -14,7 +14,7 @@ import pandas as pd
 
 from model.forecast.contract import FrameSpec
 
-CACHE_VERSION = 1  # bump when a model's fitting code changes, so old fits are not reused
+CACHE_VERSION = 2  # bump when a model's fitting code changes, so old fits are not reused
 
 
 def fingerprint(frame: pd.DataFrame, *settings) -> str:

@@ -8,6 +8,12 @@ q̃_α = q̂_0.5 + c_side·(q̂_α − q̂_0.5), so the 80 % interval is calibra
 (per-level scales near the median divide by tiny d and were unstable: 0 to 20 on walmart). c is clipped
 to [0.25, 4]; quantiles are re-sorted after scaling; the median and mean are unchanged. c is
 dimensionless.
+
+Shrinkage: backtest errors of one fold share that window's shocks (a month that surprises every series),
+so a scale fitted on K folds is a noisy estimate of the next window's. With ``prior_folds`` = K₀ the scale
+is pulled towards 1 (the model's own intervals) geometrically, c̃ = c^(K/(K+K₀)): K = K₀ halves log c.
+On stallion (3 inner folds, 3 outer origins) the unshrunk scales narrowed the intervals to 73.5 %
+outer coverage, K₀ = 3 gave 77.5 %.
 """
 from __future__ import annotations
 
@@ -28,12 +34,15 @@ def _side_scale(y: np.ndarray, med: np.ndarray, q: np.ndarray) -> float:
     return float(np.clip(np.quantile((y[ok] - med[ok]) / d[ok], 0.9), *SCALE_RANGE))
 
 
-def quantile_scales(scored: pd.DataFrame) -> np.ndarray:
-    """c per level in QUANTILES (c_lo below the median, 1 at it, c_hi above) from a scored backtest frame."""
+def quantile_scales(scored: pd.DataFrame, prior_folds: float = 0.0) -> np.ndarray:
+    """c per level in QUANTILES (c_lo below the median, 1 at it, c_hi above) from a scored backtest frame,
+    shrunk towards 1 by ``prior_folds`` (K = the frame's distinct ``fold`` values, 1 without the column)."""
     y, med = scored["y"].to_numpy(float), scored["q0.5"].to_numpy(float)
     lo = _side_scale(y, med, scored[QCOLS[0]].to_numpy(float))
     hi = _side_scale(y, med, scored[QCOLS[-1]].to_numpy(float))
-    return np.array([lo if a < 0.5 else hi if a > 0.5 else 1.0 for a in QUANTILES])
+    k = scored["fold"].nunique() if "fold" in scored.columns else 1
+    power = k / (k + prior_folds)
+    return np.array([lo ** power if a < 0.5 else hi ** power if a > 0.5 else 1.0 for a in QUANTILES])
 
 
 def apply_scales(fc: pd.DataFrame, scales: np.ndarray) -> pd.DataFrame:

@@ -4,6 +4,17 @@ history → demand (censored periods masked, outliers damped) → rolling-origin
 per-segment choice (single model or ensemble) and quantile recalibration, both on backtest folds only →
 final fit of the chosen members on all history → forecast of H periods → cold-start forecasts for series
 too new for their own model.
+
+Every candidate (single model or ensemble, e.g. AutoETS ¼ + boosting ¾) is scored after the same
+recalibration that will be applied to it (scales fitted on the backtest folds, shrunk towards 1 by
+``calibration_prior_folds``), so the choice compares what would be shipped: ranking raw quantiles
+favoured ensembles whose averaged, wider intervals happened to suit the folds, then recalibration
+narrowed them anyway. AutoETS is fitted once at the earliest backtest cutoff and re-filtered at the
+later ones (``refit_folds=False``), which makes three folds cost about what one did.
+Stallion (monthly, 6-month horizon, 3 outer origins, pool ETS + boosting, ``benchmarks/forecast.py``):
+1 inner fold, raw ranking: WAPE 0.151, pinball 0.123, 80 % coverage 0.71; 3 inner folds, calibrated
+ranking, K₀ = 3, ETS re-filtered: WAPE 0.148, pinball 0.118, coverage 0.77, 45 CPU-s per fit + forecast
+(AutoETS alone 0.165 / 0.134 / 0.72).
 """
 from __future__ import annotations
 
@@ -35,6 +46,8 @@ class PipelineSettings:
     outlier_k: float = 8.0         # MAD multiple for outlier damping (0 = off)
     min_periods: int = 8           # fewer known periods → cold start from the category profile
     slow_units: float = 2.0        # mean demand below this (units/period) → "slow" segment
+    calibration_prior_folds: float = 3.0  # shrink recalibration scales towards 1 (see calibrate.py)
+    refit_folds: bool = False      # False: AutoETS fitted at the earliest cutoff, re-filtered at later ones
 
 
 @dataclass
@@ -57,15 +70,16 @@ def default_choice(models: list[str], segs: pd.Series) -> dict[str, dict[str, fl
             for s in segs.unique()}
 
 
-def _evaluate(scored: pd.DataFrame, segs: pd.Series, chosen: dict[str, dict[str, float]]):
-    """Metrics per model × segment, plus the chosen (recalibrated) combination, and the scales used."""
+def _evaluate(scored: pd.DataFrame, segs: pd.Series, chosen: dict[str, dict[str, float]], prior_folds: float):
+    """Metrics per model × segment, plus the chosen combination (recalibrated in-sample on the folds its
+    scales come from), and the scales used."""
     scored = scored.assign(segment=scored["series_id"].map(segs))
     rows, sel_parts, scales = [], [], {}
     for seg, members in chosen.items():
         g = scored[scored["segment"] == seg]
         comb = combine(g, members, ["series_id", "period_start", "fold", "horizon"])
-        scales[seg] = quantile_scales(comb)
-        sel_parts.append(comb)
+        scales[seg] = quantile_scales(comb, prior_folds)
+        sel_parts.append(apply_scales(comb, scales[seg]))
     selected = pd.concat(sel_parts, ignore_index=True)
     rows.append(metrics_table(scored.assign(segment="all"), ["model", "segment"]))
     rows.append(metrics_table(scored, ["model", "segment"]))
@@ -92,11 +106,13 @@ def run_pipeline(history: pd.DataFrame, spec: FrameSpec, models: Mapping[str, Fa
     metrics, scales, skipped = pd.DataFrame(), {}, []
     if settings.folds > 0:
         bt = backtest(warm, spec, models, settings.backtest_h or settings.h, settings.folds, settings.step,
-                      progress, cache, settings.budget_s)
+                      progress, cache, settings.budget_s, settings.refit_folds)
         fit_seconds.update(bt.fit_seconds)
         skipped = bt.skipped
-        chosen = choose(bt.scored.assign(segment=bt.scored["series_id"].map(segs)), settings.metric)
-        metrics, scales = _evaluate(bt.scored, segs, chosen)
+        prior = settings.calibration_prior_folds
+        chosen = choose(bt.scored.assign(segment=bt.scored["series_id"].map(segs)), settings.metric,
+                        calibrate=lambda comb: apply_scales(comb, quantile_scales(comb, prior)))
+        metrics, scales = _evaluate(bt.scored, segs, chosen, prior)
     else:
         chosen = default_choice(list(models), segs)
     parts = []

@@ -8,6 +8,8 @@ seen here.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from model.forecast.contract import QCOLS
@@ -57,14 +59,17 @@ def candidates(ranked: list[str], max_members: int = 3) -> list[dict[str, float]
     return out
 
 
-def choose(scored: pd.DataFrame, metric: str = "pinball", max_members: int = 3) -> dict[str, dict[str, float]]:
-    """Weights chosen per segment (column ``segment``) from backtest rows of every model."""
+def choose(scored: pd.DataFrame, metric: str = "pinball", max_members: int = 3,
+           calibrate: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> dict[str, dict[str, float]]:
+    """Weights chosen per segment (column ``segment``) from backtest rows of every model; with
+    ``calibrate`` each candidate (and each single model in the ranking) is scored after it."""
     keys = ["series_id", "period_start", "fold"]
+    fix = calibrate or (lambda frame: frame)
     chosen = {}
     for seg, g in scored.groupby("segment", sort=True):
         common = g.groupby(keys)["model"].transform("nunique") == g["model"].nunique()
         g = g[common]
-        ranked = sorted(g["model"].unique(), key=lambda m: score(g[g["model"] == m])[metric])
+        ranked = sorted(g["model"].unique(), key=lambda m: score(fix(g[g["model"] == m]))[metric])
         chosen[seg] = min(candidates(ranked, max_members),
-                          key=lambda w: score(combine(g, w, keys + ["horizon"]))[metric])
+                          key=lambda w: score(fix(combine(g, w, keys + ["horizon"])))[metric])
     return chosen

@@ -4,6 +4,8 @@ AutoETS picks error/trend/season components per series by AICc (season m = spec.
 non-seasonal when a series has fewer than 2m periods); statsforecast returns the mean path and the
 central (1−2α) intervals; q_α = lo-(100(1−2α)) for α < 0.5, q_0.5 = mean, q_α = hi-(100(2α−1)) for α > 0.5.
 Unknown (NaN) demand is interpolated first; a series AutoETS cannot fit falls back to the naive method.
+:meth:`AutoETSForecaster.refiltered` reuses a fit on a longer history of the same series without
+re-optimising (a rolling backtest with refit = False): ~3 % of a fit's CPU.
 """
 from __future__ import annotations
 
@@ -48,8 +50,31 @@ class AutoETSForecaster:
             self.fitted_.append(sf.fit(df.rename(columns={"series_id": "unique_id", "period_start": "ds"})))
         return self
 
+    def refiltered(self, history: pd.DataFrame) -> "AutoETSForecaster":
+        """The fitted models (components and parameters kept) run over ``history``, a longer history of
+        the same series starting at the same periods: states are filtered through the new periods and
+        forecasts start after them (statsforecast ``forward``). Series the fit did not see get a fresh fit."""
+        new = AutoETSForecaster(self.season_length, self.n_jobs, self.name)
+        new.history_, new.spec_ = fill_masked(check_history(history, self.spec_)), self.spec_
+        models = {uid: sf.fitted_[j, 0] for sf in self.fitted_ for j, uid in enumerate(sf.uids)}
+        seen = new.history_["series_id"].isin(list(models))
+        new.fitted_ = (AutoETSForecaster(self.season_length, self.n_jobs).fit(new.history_[~seen], self.spec_).fitted_
+                       if (~seen).any() else [])
+        new.forward_ = {sid: (models[sid], g["y"].to_numpy(float))
+                        for sid, g in new.history_[seen].groupby("series_id", sort=True)}
+        return new
+
+    def _forward(self, h: int) -> pd.DataFrame:
+        rows = []
+        for sid, (model, y) in getattr(self, "forward_", {}).items():
+            res = model.forward(y=y, h=h, level=LEVELS)
+            rows.append(pd.DataFrame({"unique_id": sid, "ets": res["mean"],
+                                      **{f"ets-{side}-{lvl}": res[f"{side}-{lvl}"]
+                                         for side in ("lo", "hi") for lvl in LEVELS}}))
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
     def predict(self, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
-        fc = pd.concat([sf.predict(h=h, level=LEVELS) for sf in self.fitted_])
-        fc = fc.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+        fc = pd.concat([*(sf.predict(h=h, level=LEVELS) for sf in self.fitted_), self._forward(h)])
+        fc = fc.sort_values("unique_id", kind="stable").reset_index(drop=True)  # each block in period order
         return finalize(future_index(self.history_, h, self.spec_.freq), fc["ets"], _quantile_columns(fc, "ets"),
                         self.name)
