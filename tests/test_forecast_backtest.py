@@ -102,3 +102,27 @@ def test_choice_scores_candidates_after_their_recalibration():
     assert choose(scored, "pinball")["fast"] != {"sharp": 1.0}
     fix = lambda comb: apply_scales(comb, quantile_scales(comb))  # noqa: E731
     assert choose(scored, "pinball", calibrate=fix) == {"fast": {"sharp": 1.0}}
+
+
+def test_refit_false_fits_a_refilterable_model_once_at_the_earliest_cutoff(seasonal):
+    hist, spec = seasonal
+    calls = []
+
+    class Refilterable(Naive):
+        def fit(self, history, spec):
+            calls.append(("fit", history["period_start"].max()))
+            return super().fit(history, spec)
+
+        def refiltered(self, history):
+            calls.append(("refiltered", history["period_start"].max()))
+            return Naive().fit(history, spec)
+
+    models = {"r": lambda h: Refilterable(), "seasonal_naive": lambda h: SeasonalNaive()}
+    bt = backtest(hist, spec, models, H, folds=3, refit=False)
+    cuts = sorted(cutoffs(hist, spec, H, 3))
+    assert calls == [("fit", cuts[0]), ("refiltered", cuts[1]), ("refiltered", cuts[2])]
+    refit = backtest(hist, spec, models, H, folds=3)  # refiltered == refitted for the naive method
+    cols = ["series_id", "period_start", "model", "fold", "mean", "q0.1", "q0.9"]
+    order = ["model", "fold", "series_id", "period_start"]
+    pd.testing.assert_frame_equal(bt.scored[cols].sort_values(order).reset_index(drop=True),
+                                  refit.scored[cols].sort_values(order).reset_index(drop=True))
