@@ -209,9 +209,17 @@ def pricing(report: StudyReport) -> Section:
                 f" (90%: {fmt.pct(lo, signed=True)} to {fmt.pct(hi, signed=True)})"
             cards.append(("Margin impact", money(m.margin_delta),
                           f"{fmt.pct(m.margin_delta_pct, signed=True)} vs current prices{band}"))
-        if summ.get("markdown_cleared_share") is not None:
+        if summ.get("markdown_clear_share") is not None:
+            cards.append(("Markdown clearance", fmt.pct(summ["markdown_clear_share"]),
+                          f"of marked-down stock sold by the target week, {fmt.number(summ.get('markdown_clear_skus'))} "
+                          f"SKUs ({fmt.pct(summ.get('markdown_cleared_share'))} of all flagged slow-mover stock)"))
+        elif summ.get("markdown_cleared_share") is not None:
             cards.append(("Markdown clearance", fmt.pct(summ["markdown_cleared_share"]),
                           f"of flagged stock, {fmt.number(summ.get('markdown_skus'))} SKUs"))
+        if summ.get("liquidation_skus"):
+            cards.append(("Liquidate or write off", money(summ.get("liquidation_value_at_cost")),
+                          f"at cost: {fmt.number(summ.get('liquidation_units'))} units of "
+                          f"{fmt.number(summ['liquidation_skus'])} flagged SKUs no allowed markdown clears"))
         return [kpi_cards(cards)]
 
     def changes():

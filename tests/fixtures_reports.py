@@ -63,7 +63,9 @@ def pricing_stage(rng: np.random.Generator, fc: pd.DataFrame) -> StageOutput:
                           "lo90": el - 1.645 * se, "hi90": el + 1.645 * se, "identifiable": ident})
     return StageOutput("pricing", {"plan_prices": df.drop(columns="mean"), "price_elasticities": elast},
                        {"margin_change": 0.011, "margin_change_lo90": 0.004, "margin_change_hi90": 0.019,
-                        "markdown_cleared_share": 0.93, "markdown_skus": 4}, seconds=12.5)
+                        "markdown_cleared_share": 0.43, "markdown_skus": 4, "markdown_clear_share": 0.93,
+                        "markdown_clear_skus": 2, "liquidation_skus": 2, "liquidation_units": 120.0,
+                        "liquidation_value_at_cost": 2345.0}, seconds=12.5)
 
 
 def inventory_stage(rng: np.random.Generator, fc: pd.DataFrame, budget: float) -> StageOutput:
