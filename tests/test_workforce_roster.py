@@ -96,7 +96,8 @@ def test_rest_cliques_match_pairwise_rest():
     assert pairs == {(a, b) for a in start for b in start if 24 + start[b] - end[a] < 11}
 
 
-def test_decomposition_bounds_bracket_the_optimum():
+def mixed_skill_instance():
+    """Six employees with one or two of two skills, 4/8 h shifts at four starts; the exact optimum."""
     rng = np.random.default_rng(5)
     cfg = WorkforceConfig(shift_starts=[0, 6, 12, 18], shift_lengths_h=[4, 8], under_penalty_per_hour=200)
     emps = [emp(id=f"E{i}", skills=tuple(rng.choice(["pick", "pack"], size=rng.integers(1, 3), replace=False)),
@@ -106,6 +107,11 @@ def test_decomposition_bounds_bracket_the_optimum():
                      need({(d, 12, 20): 1 for d in range(7)}, "pack")])
     data = hourly_roster_data(req, emps, cfg, 7)
     exact = solve_roster(data, SolveOptions(time_limit_s=60, mip_rel_gap=0))
+    return data, exact
+
+
+def test_decomposition_bounds_bracket_the_optimum():
+    data, exact = mixed_skill_instance()
     dec = solve_roster_decomposed(data, SolveOptions(time_limit_s=60, mip_rel_gap=1e-4))
     assert validate_roster(dec.roster, data).empty
     assert dec.lower_bound <= exact.objective + 1e-6 <= dec.objective + 2e-6
@@ -121,15 +127,7 @@ def test_decomposition_without_integer_counts_falls_back_to_the_lp_targets(monke
     from model.workforce import decompose
     real = decompose._phase1
     monkeypatch.setattr(decompose, "_phase1", lambda data, options: dataclasses.replace(real(data, options), counts=None))
-    rng = np.random.default_rng(5)
-    cfg = WorkforceConfig(shift_starts=[0, 6, 12, 18], shift_lengths_h=[4, 8], under_penalty_per_hour=200)
-    emps = [emp(id=f"E{i}", skills=tuple(rng.choice(["pick", "pack"], size=rng.integers(1, 3), replace=False)),
-                hourly_cost=float(rng.uniform(18, 26)), min_minutes=16 * 60, max_minutes=40 * 60,
-                max_consecutive_days=5, min_days_off_per_week=2) for i in range(6)]
-    req = pd.concat([need({(d, 8, 16): 1 + (d % 2) for d in range(7)}),
-                     need({(d, 12, 20): 1 for d in range(7)}, "pack")])
-    data = hourly_roster_data(req, emps, cfg, 7)
-    exact = solve_roster(data, SolveOptions(time_limit_s=60, mip_rel_gap=0))
+    data, exact = mixed_skill_instance()
     dec = solve_roster_decomposed(data, SolveOptions(time_limit_s=60, mip_rel_gap=1e-4))
     assert validate_roster(dec.roster, data).empty
     assert dec.lower_bound <= exact.objective + 1e-6 <= dec.objective + 2e-6
