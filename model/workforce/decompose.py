@@ -16,8 +16,10 @@ templates. Instead:
    ``s`` shifts of employee e in contract period p; ``f_e`` days off per week; ``m_min``/``m_max``
    shortest/longest paid minutes. Every feasible roster maps to a feasible point of equal or higher
    cost (per-employee rest, consecutive days and fairness are dropped, all non-negative), so the
-   program's dual bound is a **lower bound** on the roster optimum. It has a few thousand integers and
-   HiGHS closes it to well under 1 % in seconds where the LP relaxation alone left ~2.5 %.
+   program's dual bound is a **lower bound** on the roster optimum (barely above the LP's). Its integer
+   solution matters more: on the 50–400-employee benchmarks HiGHS's root node (cuts, sub-MIP heuristics)
+   finds counts within 0.1–0.6 % of that bound in seconds, and named employees can almost always work
+   exactly those counts.
 2. **Exact-count assignment**: with the staffing program's integer counts n[g,d,t] fixed, the skill
    groups decouple; one roster program per group (only the (d,t) the counts use) gives the shifts to
    named employees under every labour rule, at the least labour cost. Its LP is tight: a 43-employee
