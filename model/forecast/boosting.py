@@ -105,7 +105,7 @@ def seasonal_index(Y: np.ndarray, m: int, n_hist: int) -> np.ndarray:
     pre = _prefix(Y)
     n, P = Y.shape
     with np.errstate(all="ignore"):
-        A = np.column_stack([_window_mean(pre, np.arange(n), np.full(n, p), m) for p in range(P)])
+        A = _window_mean(pre, np.repeat(np.arange(n), P), np.tile(np.arange(P), n), m).reshape(n, P)
         R = np.where(A > 0, Y / A, np.nan)
     R[:, :m - 1] = np.nan
     R[:, n_hist:] = np.nan

@@ -25,7 +25,7 @@ templates. Instead:
    named employees under every labour rule, at the least labour cost. Its LP is tight: a 43-employee
    group solves in seconds. A group whose counts no roster can staff (individual rest or contract
    hours) is re-solved with n ≤ count + 1 against its hourly coverage target instead; a group whose
-   program finds no roster in time is solved in chunks of ``chunk_size`` employees.
+   program finds no roster in time is assigned against that target, split in halves until it does.
 3. **Fix-and-optimise** (only while the gap is above the requested one): each chunk of the employees
    able to work one role (mixing skill groups) is re-solved against the requirement the others leave;
    kept if the full objective improves.
@@ -254,7 +254,10 @@ def _assign_counts(data: RosterData, members: list[int], counts: dict, target: d
         for d in m.D:
             for t in m.T:
                 c = counts.get((d, t), 0)
-                m.n[0, d, t].fix(c) if slack == 0 else m.n[0, d, t].setub(c + slack)
+                if slack:
+                    m.n[0, d, t].setub(c + slack)
+                else:
+                    m.n[0, d, t].fix(c)
         try:
             return solve_built_roster(m, sub, options)
         except InfeasibleModelError:
@@ -376,8 +379,8 @@ def _construct_from_counts(data: RosterData, st: Staffing, chunk_size: int, t0: 
         opts = dataclasses.replace(options, time_limit_s=share)
         try:
             found = [_assign_counts(data, mem, st.counts[g], st.targets[g], opts)]
-        except RuntimeError:   # no roster in time (infeasible counts raise InfeasibleModelError above)
-            found = _assign_chunk(data, mem, st.targets[g], st.supports[g], opts) if len(mem) > chunk_size else []
+        except RuntimeError:   # no roster in time, or counts infeasible even with slack
+            found = _assign_chunk(data, mem, st.targets[g], st.supports[g], opts)
         for res in found:
             solves.append(res.solve)
             parts.append(res.roster)
