@@ -76,8 +76,9 @@ class Progress:
 
 # ----------------------------------------------------------------------------------------- data stage
 def demo_cache_dir(out_root: Path, scn: Scenario) -> Path:
+    from model.ssot.demo import GENERATOR_VERSION
     d = scn.data.demo
-    return out_root / "_demo" / f"skus{d.skus}_years{d.years:g}_seed{d.seed}"
+    return out_root / "_demo" / f"skus{d.skus}_years{d.years:g}_seed{d.seed}_v{GENERATOR_VERSION}"
 
 
 def ensure_demo_exports(out_root: Path, scn: Scenario) -> Path:

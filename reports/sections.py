@@ -209,10 +209,18 @@ def pricing(report: StudyReport) -> Section:
                 f" (90%: {fmt.pct(lo, signed=True)} to {fmt.pct(hi, signed=True)})"
             cards.append(("Margin impact", money(m.margin_delta),
                           f"{fmt.pct(m.margin_delta_pct, signed=True)} vs current prices{band}"))
+        if summ.get("slow_mover_cleared_share") is not None:
+            cards.append(("Slow movers cleared", fmt.pct(summ["slow_mover_cleared_share"]),
+                          f"of the stock of {fmt.number(summ.get('slow_mover_skus'))} flagged slow-mover and end-of-life "
+                          f"SKUs sold by the target week (expected)"))
+        if summ.get("excess_cleared_share") is not None:
+            cards.append(("Excess stock cleared", fmt.pct(summ["excess_cleared_share"]),
+                          f"of the stock of {fmt.number(summ.get('excess_skus'))} SKUs holding over a year of supply "
+                          f"({fmt.pct(summ.get('excess_stock_share'))} of all flagged stock)"))
         if summ.get("markdown_clear_share") is not None:
             cards.append(("Markdown clearance", fmt.pct(summ["markdown_clear_share"]),
                           f"of marked-down stock sold by the target week, {fmt.number(summ.get('markdown_clear_skus'))} "
-                          f"SKUs ({fmt.pct(summ.get('markdown_cleared_share'))} of all flagged slow-mover stock)"))
+                          f"SKUs ({fmt.pct(summ.get('markdown_cleared_share'))} of all flagged stock)"))
         elif summ.get("markdown_cleared_share") is not None:
             cards.append(("Markdown clearance", fmt.pct(summ["markdown_cleared_share"]),
                           f"of flagged stock, {fmt.number(summ.get('markdown_skus'))} SKUs"))

@@ -250,6 +250,28 @@ def test_markdown_target_holds_under_a_less_responsive_elasticity():
     assert b["price"].mean() < point.loc[point["sku_id"] == "B", "price"].mean()
 
 
+def test_markdown_when_a_plausibly_more_responsive_elasticity_clears():
+    # 270 units, target 243: at the point estimate e = −1.5 the ladder floor (5.0) sells 4·20·0.5^−1.5 = 226 —
+    # short. With se 0.4 the markdown clears when e + z·0.4 with z = Φ⁻¹(0.2) = −0.84 (e = −1.84: 286 units):
+    # P(target reachable) ≥ markdown_min_probability ⇒ marked down, at the floor every week, with the target
+    # planned at the z where the floor path just reaches 243: 80·0.5^(−1.5+0.4z) = 243 ⇒ z = −0.2575
+    skus, weeks = family_with_slow_mover(270.0)
+    skus["elasticity_se"] = [np.nan, 0.4]
+    inst, plan = both(skus, weeks, PricingConfig(**MARKDOWN))
+    b = plan[plan["sku_id"] == "B"]
+    assert set(b["markdown"]) == {"clear"} and set(b["price_unit"]) == {"B"} and np.allclose(b["price"], 5.0)
+    z = (np.log(243.0 / 80.0) / np.log(0.5) + 1.5) / 0.4
+    assert b["clear_confidence"].iloc[0] == pytest.approx(stats.norm.cdf(z), abs=1e-3) and z < 0
+    assert b["clear_max_units"].iloc[0] == pytest.approx(80.0 * 0.5 ** -1.5)       # the point estimate's best
+    assert b["expected_units"].sum() == pytest.approx(80.0 * 0.5 ** -1.5)          # honestly short of 243
+    # no uncertainty, or a stricter probability: a liquidation candidate in its family, as before
+    skus["elasticity_se"] = [np.nan, 0.0]
+    assert set(both(skus, weeks, PricingConfig(**MARKDOWN))[1].query("sku_id == 'B'")["markdown"]) == {"liquidate"}
+    skus["elasticity_se"] = [np.nan, 0.4]
+    strict = PricingConfig(**MARKDOWN | {"markdown_min_probability": 0.45})      # z = −0.126: 80·0.5^−1.55 = 234
+    assert set(both(skus, weeks, strict)[1].query("sku_id == 'B'")["markdown"]) == {"liquidate"}
+
+
 def test_liquidation_candidate_sold_down_first_when_liquidation_recovers_nothing():
     # recovery 0: each unit sold in store instead of written off earns its price, and with e = −1.5 revenue
     # grows as the price falls ⇒ B leaves the family for the markdown ladder's floor (5.0) every week
@@ -267,7 +289,7 @@ def test_markdown_rows_agree_across_the_three_solvers(seed):
     # cautious targets (se), soft over-stock of markdowns and sold-down liquidation candidates: the
     # decomposition, the Pyomo program and the direct HiGHS build reach the same optimum
     skus, weeks, cfg = random_catalogue(seed)
-    skus["stock"] *= np.where(np.arange(len(skus)) % 2, 0.3, 3.0)        # some clearable, some not
+    skus["stock"] *= np.array([0.3, 3.0, 30.0])[np.arange(len(skus)) % 3]   # some clearable, some not
     skus["elasticity_se"] = np.random.default_rng(seed).uniform(0.1, 0.6, len(skus))
     cfg = cfg.model_copy(update={"stock_limited": "flagged", "liquidation_recovery": 0.2})
     inst, plan = both(skus, weeks, cfg)

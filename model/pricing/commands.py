@@ -72,10 +72,13 @@ def render(summary: dict, out: PricingOutcome) -> str:
         f"{pct(summary['margin_change_hi90'])}), revenue {pct(summary['revenue_change'])}, "
         f"units {pct(summary['units_change'])}",
         f"  binding (week 1): {summary['binding_skus']}",
-        f"  slow movers flagged: {summary['markdown_skus']} — marked down: {summary['markdown_clear_skus']} "
-        f"(expected {share(summary['markdown_clear_share'])} of their stock sold by the target week); liquidation "
-        f"candidates: {summary['liquidation_skus']} ({summary['liquidation_units']:.0f} units unsold by the target, "
-        f"{summary['liquidation_value_at_cost']:.0f} at cost)",
+        f"  flagged for clearance: {summary['markdown_skus']} SKUs ({summary['slow_mover_skus']} slow movers or end "
+        f"of life, expected {share(summary['slow_mover_cleared_share'])} of their stock sold by the target week; "
+        f"{summary['excess_skus']} with over a year of supply, {share(summary['excess_cleared_share'])})",
+        f"  marked down: {summary['markdown_clear_skus']} (expected {share(summary['markdown_clear_share'])} of their "
+        f"stock sold by the target week); liquidation candidates: {summary['liquidation_skus']} "
+        f"({summary['liquidation_units']:.0f} units unsold by the target, {summary['liquidation_value_at_cost']:.0f} "
+        f"at cost)",
         f"  solve: gap {summary['gap']:.2e}, {summary['solve_seconds']:.1f}s, {int(summary['infeasible_units'])} "
         f"infeasible price units",
         "", "  top recommendations (margin change over the horizon):",

@@ -116,8 +116,10 @@ def markdown_clearance_true(plan: pd.DataFrame, truth: pd.DataFrame, cfg) -> dic
     """Share of stock sold by the target week under the TRUE elasticities (units capped at each SKU's stock,
     summed, over the summed stock), for three sets of SKUs:
 
-    * ``cleared_share_true`` — every flagged slow mover (the planner's flag: stock beyond
-      ``slow_mover_cover_weeks`` of demand, or end of life), markdown or liquidation candidate alike;
+    * ``cleared_share_true`` — every flagged SKU (the planner's flag: stock beyond
+      ``slow_mover_cover_weeks`` of demand, or end of life), markdown or liquidation candidate alike; split
+      by the flag's reason into ``cleared_share_true_slow_movers`` (slow movers and end of life) and
+      ``cleared_share_true_excess`` (over ``excess_cover_weeks`` of supply);
     * ``cleared_share_true_markdown`` — the flagged SKUs the planner marks down (``markdown == "clear"``: its
       estimated response says an allowed price path sells ``clearance_share`` of the stock by the target);
     * ``cleared_share_true_clearable`` — the flagged SKUs that truly can be cleared: TRUE demand at their
@@ -136,12 +138,18 @@ def markdown_clearance_true(plan: pd.DataFrame, truth: pd.DataFrame, cfg) -> dic
                           "none": base}, index=w["sku_id"].to_numpy()).groupby(level=0).sum()
     frame["stock"] = flagged.groupby("sku_id")["stock"].first()
     frame["markdown"] = flagged.groupby("sku_id")["markdown"].first() if "markdown" in flagged else "clear"
+    frame["reason"] = (flagged.groupby("sku_id")["flag_reason"].first() if "flag_reason" in flagged
+                       else "slow_mover")
     share = lambda col, rows: float(np.minimum(rows[col], rows["stock"]).sum() / rows["stock"].sum()) \
         if len(rows) else None
     clearable = frame[frame["most"] >= cfg.clearance_share * frame["stock"]]
     marked = frame[frame["markdown"] == "clear"]
     liq = frame[frame["markdown"].isin(["liquidate", "sell_down"])]
+    slow, excess = frame[frame["reason"].isin(["slow_mover", "end_of_life"])], frame[frame["reason"] == "excess"]
     return {"markdown_skus": int(len(frame)), "cleared_share_true": share("sold", frame),
+            "slow_mover_skus": int(len(slow)), "cleared_share_true_slow_movers": share("sold", slow),
+            "excess_skus": int(len(excess)), "cleared_share_true_excess": share("sold", excess),
+            "excess_stock_share": float(excess["stock"].sum() / frame["stock"].sum()),
             "cleared_share_without_markdown": share("none", frame),
             "markdown_clear_skus": int(len(marked)), "markdown_clear_stock_share": float(
                 marked["stock"].sum() / frame["stock"].sum()),

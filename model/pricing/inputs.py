@@ -6,22 +6,27 @@ import numpy as np
 import pandas as pd
 
 from model.ssot import derived
+from model.ssot.store import table_exists
 from scenarios.schema.pricing import PricingConfig
 
 HISTORY = ["sku_id", "category", "period_start", "units", "avg_price", "promo_share", "competitor_price"]
+POST_PROMO_DAYS = 7  # days after a promotion whose demand is modelled apart (pantry loading, customers who waited)
 
 
 def load_history(con, freq: str = "W") -> pd.DataFrame:
-    """Per SKU × period from its first to its last sale: units, the price and promotion *in effect*,
-    competitor price and category.
+    """Per SKU × period (``freq``: ``D`` day, ``W`` week, ``M`` month) from its first to its last sale: units,
+    the price and promotion *in effect*, competitor price, category, and the controls ``post_promo`` (share of
+    days in the ``POST_PROMO_DAYS`` after a promotion) and ``event_<type>`` (share of days with a calendar
+    event of that type — holiday, peak, promotion — when the store has a calendar).
 
     Prices are read from sales lines, so a period's unit-weighted average price and promo share depend on
     which days happened to sell — for slow movers that makes both regressors functions of the outcome (a
     promotion week without sales would look like a regular week). They are therefore built from days:
     each day's price and promotion state are those of its sales, carried forward over days without sales,
-    and a period's ``avg_price`` / ``promo_share`` are the means over its days. Periods with any stock-out
-    day are dropped: they measure stock, not demand, and stock-outs cluster in cheap (promotion, markdown)
-    periods, so keeping them biases elasticities toward zero.
+    and a period's ``avg_price`` / ``promo_share`` are the means over its days. Days on which any location
+    of the SKU was out of stock are dropped before aggregating (``freq="D"``: the day; coarser: the whole
+    period): they measure stock, not demand, and stock-outs cluster in cheap (promotion, markdown) periods,
+    so keeping them biases elasticities toward zero.
     """
     daily = derived.demand_history(con, freq="D", level="sku")
     if daily.empty:
@@ -30,20 +35,47 @@ def load_history(con, freq: str = "W") -> pd.DataFrame:
     sold = daily["units"] > 0
     first = sold.groupby(daily["sku_id"]).cummax()
     last = sold[::-1].groupby(daily["sku_id"][::-1]).cummax()[::-1]
-    daily = daily[first & last]  # a SKU's life: first to last sale (no zeros before launch or after its end)
+    daily = daily[first & last].copy()  # a SKU's life: first to last sale (no zeros before launch or after its end)
     daily["promo_share"] = daily["promo_share"].where(daily["units"] > 0)
     daily["promo_share"] = daily.groupby("sku_id")["promo_share"].ffill().fillna(0.0)
-    daily["period"] = pd.to_datetime(daily["period_start"]).dt.to_period(freq).dt.start_time
-    h = daily.groupby(["sku_id", "period"], as_index=False).agg(
-        units=("units", "sum"), avg_price=("avg_price", "mean"), promo_share=("promo_share", "mean"),
-        competitor_price=("competitor_price", "mean")).rename(columns={"period": "period_start"})
-    cens = derived.demand_history(con, freq=freq, level="sku")[["sku_id", "period_start", "stockout_days"]]
-    cens["period_start"] = pd.to_datetime(cens["period_start"])
-    h = h.merge(cens, on=["sku_id", "period_start"], how="left")
-    h = h[~(h["stockout_days"].fillna(0) > 0)]
+    daily["post_promo"] = _post_promo(daily)
+    daily["period_start"] = pd.to_datetime(daily["period_start"])
+    events = _event_days(con)
+    for col in events.columns:
+        daily[col] = daily["period_start"].map(events[col]).fillna(0.0).to_numpy()
+    if freq == "D":
+        h = daily[~(daily["stockout_days"] > 0)]
+    else:
+        daily["period"] = daily["period_start"].dt.to_period(freq).dt.start_time
+        out = daily.groupby(["sku_id", "period"])["stockout_days"].transform("max") > 0
+        h = daily[~out].groupby(["sku_id", "period"], as_index=False).agg(
+            units=("units", "sum"), avg_price=("avg_price", "mean"), promo_share=("promo_share", "mean"),
+            competitor_price=("competitor_price", "mean"), post_promo=("post_promo", "mean"),
+            **{c: (c, "mean") for c in events.columns}).rename(columns={"period": "period_start"})
     cat = derived.sku_master(con)[["sku_id", "category"]]
     h = h.merge(cat, on="sku_id", how="left").fillna({"category": "(none)"})
-    return h[HISTORY].reset_index(drop=True)
+    return h[HISTORY + ["post_promo", *events.columns]].reset_index(drop=True)
+
+
+def _post_promo(daily: pd.DataFrame) -> np.ndarray:
+    """1 on the ``POST_PROMO_DAYS`` days after a promotion ends (days in a SKU's contiguous daily series)."""
+    on = daily["promo_share"].to_numpy(float) >= 0.5
+    sku = daily["sku_id"].to_numpy()
+    idx = np.arange(len(on))
+    last_on = pd.Series(np.where(on, idx, np.nan)).groupby(sku).ffill().to_numpy()
+    return (~on & (idx - last_on <= POST_PROMO_DAYS)).astype(float)
+
+
+def _event_days(con) -> pd.DataFrame:
+    """Per date, 1 for each calendar event type held that day (any scope); empty without a calendar."""
+    if not table_exists(con, "calendar"):
+        return pd.DataFrame(index=pd.DatetimeIndex([]))
+    cal = con.execute("SELECT date, coalesce(event_type, 'event') AS event_type FROM calendar").df()
+    if cal.empty:
+        return pd.DataFrame(index=pd.DatetimeIndex([]))
+    cal["date"] = pd.to_datetime(cal["date"])
+    name = "event_" + cal["event_type"].astype(str).str.lower().str.replace(r"[^a-z0-9]+", "_", regex=True)
+    return pd.crosstab(cal["date"], name).clip(upper=1).astype(float)
 
 
 def current_state(history: pd.DataFrame, elasticities: pd.DataFrame, recent_weeks: int) -> pd.DataFrame:
@@ -72,10 +104,12 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     regular price. SKUs that ended (past ``eol_date``) or sold nothing in the last ``recent_weeks`` are not
     planned. SKUs whose elasticity is not identifiable, or whose pooled estimate is not negative, hold
     their price — except flagged slow movers, which are marked down on their category's pooled elasticity
-    (``elasticity_source = "category_pooled"``, with the category's spread as ``elasticity_se``). A SKU is
-    flagged when its stock covers more than ``slow_mover_cover_weeks`` of baseline demand or it reaches end
-    of life within the horizon (:func:`model.pricing.instance.make_instance` then splits the flagged into
-    markdowns and liquidation candidates).
+    (``elasticity_source = "category_pooled"``, with the category's spread as ``elasticity_se``). A SKU with
+    stock is flagged (``clearance``) when it reaches end of life within the horizon or its stock covers more
+    than ``slow_mover_cover_weeks`` of baseline demand (``cover_weeks``); ``flag_reason`` says which:
+    ``end_of_life``, ``slow_mover``, ``excess`` (cover beyond ``excess_cover_weeks``: over a year of supply)
+    or ``none``. :func:`model.pricing.instance.make_instance` then splits the flagged into markdowns and
+    liquidation candidates by what the markdown ladder can sell, whatever the reason.
     """
     state = current_state(history, elasticities, cfg.recent_weeks)
     master = derived.sku_master(con)[["sku_id", "price_family", "unit_cost", "list_price", "eol_date"]]
@@ -92,11 +126,14 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     weekly = weeks.groupby("sku_id")["base_units"].mean().reindex(skus["sku_id"]).to_numpy()
     eol = pd.to_datetime(skus["eol_date"]).le(week_starts[-1]).to_numpy()
     cover = skus["stock"].fillna(0).to_numpy() / np.maximum(weekly, 1e-9)
-    clearance = (eol | (cover > cfg.slow_mover_cover_weeks)) & skus["stock"].gt(0)
-    skus = skus.assign(list_price=skus["current_price"], family=skus["price_family"], clearance=clearance)
+    flag = np.select([eol, cover > cfg.excess_cover_weeks, cover > cfg.slow_mover_cover_weeks],
+                     ["end_of_life", "excess", "slow_mover"], "none")
+    flag = np.where(skus["stock"].gt(0).to_numpy(), flag, "none")
+    skus = skus.assign(list_price=skus["current_price"], family=skus["price_family"], clearance=flag != "none",
+                       flag_reason=flag, cover_weeks=cover)
     skus = skus.assign(**response_used(skus))
     cols = ["sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family", "stock", "clearance",
-            "hold", "elasticity_se", "elasticity_source"]
+            "flag_reason", "cover_weeks", "hold", "elasticity_se", "elasticity_source"]
     return skus[cols].reset_index(drop=True), weeks
 
 

@@ -181,14 +181,18 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
     ``min_margin``, ``hold`` (bool: keep the current price). ``weeks``: one row per SKU × week with
     ``sku_id, week_start, base_units`` (units at the current price) and optionally ``competitor_price``.
 
-    Flagged SKUs are split (:func:`max_cleared`): those whose stock some allowed markdown path is expected to
-    sell down to ``clearance_share`` by the target week get the markdown (their own price unit, the markdown ladder,
-    floor and change limit, and the target row); the others are liquidation candidates (``liquidate``), with
-    ``clear_max`` the most the markdown ladder could sell. They keep the regular rules, or, with
+    Flagged SKUs are split (:func:`max_cleared`): those for which some allowed markdown path sells
+    ``clearance_share`` of the stock by the target week with probability at least ``markdown_min_probability``
+    under the elasticity's uncertainty — i.e. at the elasticity ``e − z_p·se``, ``z_p = Φ⁻¹(1 − p_min)`` —
+    get the markdown (their own price unit, the markdown ladder, floor and change limit, and the target
+    row); the others are liquidation candidates (``liquidate``). ``clear_max`` is the most the markdown
+    ladder sells at the point estimate. Liquidation candidates keep the regular rules, or, with
     ``liquidation_recovery`` set, are sold down under the markdown rules first (``sold_down``) with each unit
     sold valued at ``price − recovery·cost`` (the unit is not liquidated). A markdown's target counts the
-    units of a cautious response, ``e + z·se`` with ``z`` up to the ``clearance_confidence`` quantile as far
-    as the ladder still reaches the target (:func:`cautious_z`; ``clear_confidence = Φ(z)``).
+    units at the elasticity ``e + z·se``, ``z`` the largest in ``[−z_p, Φ⁻¹(clearance_confidence)]`` at which
+    the ladder still reaches the target (:func:`cautious_z`): as cautious as the ladder allows, and for a
+    SKU the point estimate cannot clear, the deepest path it takes to clear with probability
+    ``clear_confidence = Φ(z)`` (below one half: the plan says so rather than leaving the stock unsold).
     """
     _check_frames(skus, weeks)
     skus = skus.reset_index(drop=True)
@@ -199,14 +203,17 @@ def make_instance(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig) -
     need = cfg.clearance_share * np.maximum(stock, 0.0) * (1 - 1e-9)
     se = _column(skus, "elasticity_se", 0.0).to_numpy(float)
     se = np.where(np.isfinite(se), np.maximum(se, 0.0), 0.0)
-    clear_max, z = np.full(S, np.nan), np.zeros(S)
+    clear_max, reach, z = np.full(S, np.nan), np.full(S, np.nan), np.zeros(S)
+    z_reach = float(stats.norm.ppf(1 - cfg.markdown_min_probability))
     if flagged.any():
         cand = np.flatnonzero(flagged)
         trial = _build(skus.iloc[cand], weeks[weeks["sku_id"].isin(skus["sku_id"].iloc[cand])], cfg,
                        markdown=np.ones(cand.size, bool), flagged=np.ones(cand.size, bool))
         clear_max[cand] = max_cleared(trial)
-        z[cand] = cautious_z(trial, se[cand], float(stats.norm.ppf(cfg.clearance_confidence)), need[cand])
-    markdown = flagged & (clear_max >= need)
+        reach[cand] = max_cleared(trial, _shifted_units(trial, -z_reach * se[cand]))
+        z[cand] = cautious_z(trial, se[cand], float(stats.norm.ppf(cfg.clearance_confidence)), need[cand],
+                             z_min=-z_reach)
+    markdown = flagged & (reach >= need)
     sell_down = flagged & ~markdown & (cfg.liquidation_recovery is not None)
     inst = _build(skus, weeks, cfg, markdown=markdown | sell_down, flagged=flagged, target=markdown,
                   clear_z=np.where(markdown, z, 0.0) * se)
@@ -232,27 +239,32 @@ def max_cleared(inst: PricingInstance, q: np.ndarray | None = None) -> np.ndarra
     return value[inst.unit_of]
 
 
-def cautious_z(trial: PricingInstance, se: np.ndarray, z_max: float, need: np.ndarray, steps: int = 12) -> np.ndarray:
-    """[S] per SKU the largest ``z ∈ [0, z_max]`` whose cautious response (elasticity ``e + z·se``) still
-    lets some allowed path sell ``need`` units by the target (bisection; 0 where even ``z = 0`` cannot).
-    The target row then holds with probability about ``Φ(z)`` under the estimate's uncertainty — as high as
-    the ladder allows, up to ``clearance_confidence``."""
-    cleared = lambda z: max_cleared(trial, _cautious_units(trial, z * se)) >= need
-    lo, hi = np.zeros(len(se)), np.full(len(se), z_max)
+def cautious_z(trial: PricingInstance, se: np.ndarray, z_max: float, need: np.ndarray, steps: int = 12,
+               z_min: float = 0.0) -> np.ndarray:
+    """[S] per SKU the largest ``z ∈ [z_min, z_max]`` whose response at the elasticity ``e + z·se`` (``z > 0``:
+    less responsive than estimated, cautious; ``z < 0``: more) still lets some allowed path sell ``need``
+    units by the target (bisection; ``z_min`` where even that cannot). The target row then holds with
+    probability about ``Φ(z)`` under the estimate's uncertainty — as high as the ladder allows, up to
+    ``clearance_confidence``."""
+    cleared = lambda z: max_cleared(trial, _shifted_units(trial, z * se)) >= need
+    lo, hi = np.full(len(se), z_min), np.full(len(se), z_max)
     top = cleared(hi)
-    for _ in range(steps if z_max > 0 and not top.all() else 0):
+    for _ in range(steps if z_max > z_min and not top.all() else 0):
         mid = (lo + hi) / 2
         ok = cleared(mid)
         lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
     return np.where(top, z_max, lo)
 
 
-def _cautious_units(inst: PricingInstance, shift: np.ndarray) -> np.ndarray:
-    """[S,T,K] units at the elasticity ``e + shift`` (at most 0) where they are fewer than ``units``."""
-    if not (shift > 0).any():
+def _shifted_units(inst: PricingInstance, shift: np.ndarray) -> np.ndarray:
+    """[S,T,K] units at the elasticity ``e + shift`` (capped at 0): where ``shift > 0`` the fewer of these and
+    ``units`` (a cautious response), where ``shift < 0`` the more (an optimistic one)."""
+    shift = np.broadcast_to(np.asarray(shift, float), inst.elasticity.shape)
+    if not shift.any():
         return inst.units
     e = np.minimum(inst.elasticity + shift, 0.0)
-    return np.minimum(inst.units, _response(inst.base, inst.sku_prices(), inst.p0, e))
+    moved = _response(inst.base, inst.sku_prices(), inst.p0, e)
+    return np.where((shift > 0)[:, None, None], np.minimum(inst.units, moved), np.maximum(inst.units, moved))
 
 
 def _column(skus: pd.DataFrame, name: str, default) -> pd.Series:
@@ -264,7 +276,7 @@ def _build(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, markdown
            ) -> PricingInstance:
     """The instance with the SKUs under markdown rules (``markdown``) and those with a clearance target
     (``target``, default: the same) given (see :func:`make_instance`); the target counts units at the
-    elasticity ``e + clear_z`` (default 0: the point estimate)."""
+    elasticity ``e + clear_z`` (default 0: the point estimate; see :func:`_shifted_units`)."""
     target = markdown if target is None else target
     skus = skus.reset_index(drop=True)
     unit_ids, unit_of = _units(skus, markdown)
@@ -314,7 +326,7 @@ def _build(skus: pd.DataFrame, weeks: pd.DataFrame, cfg: PricingConfig, markdown
                                                        cost if cfg.objective == "margin" else 0.0 * cost), penalty),
         flagged=flagged)
     if clear_z is not None:
-        inst.clear_q = _cautious_units(inst, clear_z)
+        inst.clear_q = _shifted_units(inst, clear_z)
     return inst
 
 

@@ -41,7 +41,8 @@ def price_plan(con, cfg: PricingConfig, baseline: pd.DataFrame | None = None, wo
                             confidence=cfg.confidence)
     skus, weeks = planning_inputs(con, history, est, cfg, baseline)
     plan, solve = plan_prices(skus, weeks, cfg, workers=workers)
-    info = skus[["sku_id", "hold", "clearance", "stock", "elasticity_source", "elasticity_se"]].merge(
+    info = skus[["sku_id", "hold", "clearance", "flag_reason", "cover_weeks", "stock", "elasticity_source",
+                 "elasticity_se"]].merge(
         est[["sku_id", "category", "elasticity", "se", "se_raw", "weight_own", "category_se"]], on="sku_id",
         how="left")
     pooled = (info["elasticity_source"] == "category_pooled").to_numpy()
@@ -82,11 +83,13 @@ def summarize(plan: pd.DataFrame, est: pd.DataFrame, solve: dict, draws: np.ndar
 def markdown_figures(plan: pd.DataFrame, cfg: PricingConfig) -> dict:
     """Expected clearance by the target week (units sold, capped at each SKU's stock, over its stock).
 
-    ``markdown_skus`` / ``markdown_cleared_share``: every flagged slow mover (stock beyond
-    ``slow_mover_cover_weeks`` of demand, or end of life). ``markdown_clear_*``: the flagged SKUs the markdown
-    ladder can clear (``markdown == "clear"``). ``liquidation_*``: the others (``liquidate``, or ``sell_down``
-    when sold down first) — units the plan does not expect to sell by the target and their value at unit
-    cost (recommendation: liquidate or write off).
+    ``markdown_skus`` / ``markdown_cleared_share``: every flagged SKU (stock beyond
+    ``slow_mover_cover_weeks`` of demand, or end of life). By why it was flagged (``flag_reason``):
+    ``slow_mover_*`` — slow movers and end-of-life stock; ``excess_*`` — over ``excess_cover_weeks`` of
+    supply. By the decision: ``markdown_clear_*`` — the flagged SKUs marked down (``markdown == "clear"``);
+    ``liquidation_*`` — the others (``liquidate``, or ``sell_down`` when sold down first): units the plan
+    does not expect to sell by the target and their value at unit cost (recommendation: liquidate or
+    write off).
     """
     weeks = np.sort(plan["week_start"].unique())
     window = plan[plan["week_start"] <= weeks[min(cfg.clearance_week, len(weeks)) - 1]]
@@ -97,7 +100,13 @@ def markdown_figures(plan: pd.DataFrame, cfg: PricingConfig) -> dict:
                           if len(rows) and rows["stock"].sum() > 0 else None)
     flagged = per[per["clearance"].fillna(False).astype(bool)]
     clear, liq = flagged[flagged["markdown"] == "clear"], flagged[flagged["markdown"].isin(["liquidate", "sell_down"])]
+    reason = flagged["flag_reason"] if "flag_reason" in flagged else pd.Series("slow_mover", index=flagged.index)
+    slow, excess = flagged[reason.isin(["slow_mover", "end_of_life"])], flagged[reason == "excess"]
     return {"markdown_skus": int(len(flagged)), "markdown_cleared_share": share(flagged),
+            "slow_mover_skus": int(len(slow)), "slow_mover_cleared_share": share(slow),
+            "excess_skus": int(len(excess)), "excess_cleared_share": share(excess),
+            "excess_stock_share": (float(excess["stock"].sum() / flagged["stock"].sum())
+                                   if len(flagged) and flagged["stock"].sum() > 0 else None),
             "markdown_clear_skus": int(len(clear)), "markdown_clear_share": share(clear),
             "liquidation_skus": int(len(liq)), "liquidation_units": float(liq["liquidate_units"].sum()),
             "liquidation_value_at_cost": float((liq["liquidate_units"] * liq["unit_cost"]).sum())}

@@ -40,13 +40,22 @@ class RawFit:
 
 
 def design(h: pd.DataFrame, fourier_order: int = 2) -> pd.DataFrame:
-    """Regressors of one SKU's history, centred (columns that do not vary are dropped; ``log_price`` is kept)."""
+    """Regressors of one SKU's history, centred (columns that do not vary are dropped; ``log_price`` is kept).
+
+    Optional controls when their columns are present: ``post_promo`` (post-promotion dip), ``event_*``
+    (calendar events), and on daily histories day-of-week dummies."""
     t = (h["period_start"] - h["period_start"].min()).dt.days.to_numpy() / 365.25
     X = {"const": np.ones(len(h)), "log_price": np.log(h["avg_price"].to_numpy(float))}
     if "competitor_price" in h and h["competitor_price"].notna().all():
         X["log_competitor"] = np.log(h["competitor_price"].to_numpy(float))
     if "promo_share" in h:
         X["promo"] = h["promo_share"].fillna(0.0).to_numpy(float)
+    for c in [c for c in h.columns if c == "post_promo" or c.startswith("event_")]:
+        X[c] = h[c].fillna(0.0).to_numpy(float)
+    if len(h) > 1 and h["period_start"].diff().dt.days.median() == 1:  # daily: weekday profile
+        dow = h["period_start"].dt.dayofweek.to_numpy()
+        for d in range(1, 7):
+            X[f"dow{d}"] = (dow == d).astype(float)
     X["trend"] = t
     phase = 2 * np.pi * t
     for j in range(1, fourier_order + 1):

@@ -58,6 +58,7 @@ from model.ssot.demo_blocks import Business, run_block
 from model.ssot.demo_write import write_all
 
 N_STORES = 3
+GENERATOR_VERSION = 2  # bump when the same seed writes different data; cached exports are keyed by it
 
 
 def generate(out_dir: str | Path, skus: int = 500, years: float = 3.0, seed: int = 7) -> dict:

@@ -119,7 +119,10 @@ def draw_skus(rng: np.random.Generator, n: int, axis: TimeAxis, n_suppliers: int
     df["name"] = df["subcategory"] + " item " + df["sku_id"].str[1:]
     df["moq"] = df["case_pack"] * rng.integers(1, 4, n)
     df["price_family"] = _price_families(rng, df)
-    df["list_price"] = df.groupby("price_family")["list_price"].transform("first")
+    family_price = df.groupby("price_family")["list_price"].transform("first")
+    # a family is one product line at one price: members keep their cost ratio to the family's price
+    df["unit_cost"] = np.round(df["unit_cost"] * family_price / df["list_price"], 2)
+    df["list_price"] = family_price
     return df.join(_lifecycle(rng, n, axis)).join(_response_truth(rng, n))
 
 

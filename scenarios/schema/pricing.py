@@ -54,8 +54,17 @@ class PricingConfig(Section):
         "None: flagged SKUs the markdown ladder cannot clear keep regular pricing and their unsold stock is "
         "reported for liquidation; a number: they are sold down on the markdown ladder first, maximising "
         "(price − recovery·cost)·units, as each unit sold in store is one not liquidated")
+    markdown_min_probability: float = Field(
+        0.2, gt=0.0, lt=1.0, description="a flagged SKU is marked down when the probability that its deepest "
+        "allowed markdown path reaches the clearance target, under the elasticity's uncertainty, is at least "
+        "this (its target is then planned as cautiously as the ladder allows); otherwise it is a liquidation "
+        "candidate. 0.5 = the point estimate decides")
     slow_mover_cover_weeks: float = Field(
         26.0, gt=0.0, description="stock covering more weeks of current demand than this is flagged for markdown")
+    excess_cover_weeks: float = Field(
+        52.0, gt=0.0, description="flagged stock covering more weeks of current demand than this is excess "
+        "(over a year of supply, excess and obsolete stock), reported apart from slow movers; it is marked down "
+        "where the ladder can clear it and otherwise recommended for liquidation like any flagged SKU")
     recent_weeks: int = Field(8, ge=1, le=52, description="weeks of history behind the current price and the "
                               "baseline demand when no forecast is given")
     min_price_variation: float = Field(0.02, ge=0.0, description="std of log price below which a SKU's "
@@ -70,6 +79,9 @@ class PricingConfig(Section):
         if self.competitor_index_min >= self.competitor_index_max:
             raise ValueError(f"competitor_index_min ({self.competitor_index_min}) must be below "
                              f"competitor_index_max ({self.competitor_index_max})")
+        if self.excess_cover_weeks <= self.slow_mover_cover_weeks:
+            raise ValueError(f"excess_cover_weeks ({self.excess_cover_weeks}) must be above "
+                             f"slow_mover_cover_weeks ({self.slow_mover_cover_weeks})")
         bad = [e for e in self.price_endings if not 0.0 <= e < 1.0]
         if bad:
             raise ValueError(f"price_endings must be fractions in [0, 1), got {bad}")
