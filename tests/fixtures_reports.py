@@ -65,6 +65,8 @@ def pricing_stage(rng: np.random.Generator, fc: pd.DataFrame) -> StageOutput:
                        {"margin_change": 0.011, "margin_change_lo90": 0.004, "margin_change_hi90": 0.019,
                         "markdown_cleared_share": 0.43, "markdown_skus": 4, "markdown_clear_share": 0.93,
                         "markdown_clear_skus": 2, "liquidation_skus": 2, "liquidation_units": 120.0,
+                        "slow_mover_skus": 2, "slow_mover_cleared_share": 0.91, "excess_skus": 2,
+                        "excess_cleared_share": 0.05, "excess_stock_share": 0.55,
                         "liquidation_value_at_cost": 2345.0}, seconds=12.5)
 
 

@@ -62,7 +62,8 @@ def test_clearance_split_by_true_class():
     plan = pd.DataFrame({"sku_id": ["S", "S", "D", "D"], "week_start": list(weeks) * 2, "clearance": True,
                          "current_price": 10.0, "price": [5.0, 5.0, 10.0, 10.0], "unit_cost": 2.0,
                          "base_units": [10.0, 10.0, 0.0, 0.0], "stock": [50.0, 50.0, 30.0, 30.0],
-                         "markdown": ["clear", "clear", "liquidate", "liquidate"]})
+                         "markdown": ["clear", "clear", "liquidate", "liquidate"],
+                         "flag_reason": ["slow_mover", "slow_mover", "excess", "excess"]})
     truth = pd.DataFrame({"sku_id": ["S", "D"], "elasticity": [-1.0, -2.0], "popularity": ["slow", "dead_stock"],
                           "lifecycle": ["regular", "regular"]})
     out = markdown_clearance_true(plan, truth, cfg)
@@ -71,3 +72,6 @@ def test_clearance_split_by_true_class():
     assert by["dead_stock"]["cleared_share_true"] == 0
     assert by["slow"]["stock_share"] == pytest.approx(50 / 80)
     assert out["cleared_share_true"] == pytest.approx(40 / 80)
+    # by the planner's own flag reason (no ground truth needed): the slow mover clears 80 %, the excess 0 %
+    assert out["cleared_share_true_slow_movers"] == pytest.approx(40 / 50)
+    assert out["cleared_share_true_excess"] == 0 and out["excess_stock_share"] == pytest.approx(30 / 80)

@@ -53,6 +53,8 @@ def test_html_has_every_section_and_key_numbers(rendered, baseline):
     assert "Saving vs rule roster" in html and "8.7%" in html  # the workforce stage's summary
     assert "Liquidate or write off" in html and "120 units of 2 flagged SKUs" in html  # pricing's markdown split
     assert "of marked-down stock sold by the target week, 2 SKUs (43.0% of all flagged" in html
+    assert "Slow movers cleared" in html and "of the stock of 2 flagged slow-mover and end-of-life" in html
+    assert "of the stock of 2 SKUs holding over a year of supply (55.0% of all flagged stock)" in html
     assert "Which resource constrains the flow, by hour of day" in html
     assert '"rung":"step 1: +2\\u00a0pack"' in html  # the cliff curve after each ladder step
 

@@ -10,6 +10,7 @@ from model.ssot.store import table_exists
 from scenarios.schema.pricing import PricingConfig
 
 HISTORY = ["sku_id", "category", "period_start", "units", "avg_price", "promo_share", "competitor_price"]
+DECIMALS = 9  # planning inputs are rounded to this many decimals (engine-independent plans)
 POST_PROMO_DAYS = 7  # days after a promotion whose demand is modelled apart (pantry loading, customers who waited)
 
 
@@ -134,6 +135,11 @@ def planning_inputs(con, history: pd.DataFrame, elasticities: pd.DataFrame, cfg:
     skus = skus.assign(**response_used(skus))
     cols = ["sku_id", "unit_cost", "list_price", "current_price", "elasticity", "family", "stock", "clearance",
             "flag_reason", "cover_weeks", "hold", "elasticity_se", "elasticity_source"]
+    # engines sum the history in different orders (DuckDB vs Spark: ~1e-12 apart); rounded inputs make exact
+    # ties between price paths (e.g. which of two equal weeks takes the deeper markdown) break the same way
+    num = ["unit_cost", "current_price", "list_price", "elasticity", "elasticity_se", "stock"]
+    skus[num] = skus[num].astype(float).round(DECIMALS)
+    weeks[["base_units", "competitor_price"]] = weeks[["base_units", "competitor_price"]].astype(float).round(DECIMALS)
     return skus[cols].reset_index(drop=True), weeks
 
 
