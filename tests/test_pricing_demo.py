@@ -131,3 +131,23 @@ def test_flagged_slow_movers_are_marked_down_or_reported_for_liquidation(demo):
     if sure.any():   # the plan expects each sure markdown to reach its target (cautious units ≤ expected units)
         sold_sure = np.minimum(sold.reindex(clear.index[sure]), clear.loc[sure, "stock"])
         assert sold_sure.sum() >= cfg.clearance_share * clear.loc[sure, "stock"].sum() - 1e-6
+
+
+def test_daily_and_weekly_histories_agree(demo):
+    """The weekly history is the daily one summed over whole stock-out-free weeks (no unit lost or counted
+    twice), with the controls averaged; post_promo marks exactly the 7 days after a promotion ends."""
+    from model.pricing.inputs import POST_PROMO_DAYS, _post_promo, load_history
+    db, _, _ = demo
+    con = open_store(db, read_only=True)
+    d, w = load_history(con, freq="D"), load_history(con, freq="W")
+    con.close()
+    assert {"post_promo", "event_holiday"} <= set(w.columns) and set(w.columns) == set(d.columns)
+    d = d.assign(week=d["period_start"].dt.to_period("W").dt.start_time)
+    per_week = d.groupby(["sku_id", "week"]).agg(units=("units", "sum"), days=("units", "size"),
+                                                 post=("post_promo", "mean"))
+    kept = per_week.reindex(pd.MultiIndex.from_frame(w[["sku_id", "period_start"]]))
+    assert kept["units"].to_numpy() == pytest.approx(w["units"].to_numpy())
+    assert kept["post"].to_numpy() == pytest.approx(w["post_promo"].to_numpy())
+    # one SKU's promotion run: on, on, off × 9 ⇒ post-promotion on the 7 days after the last promo day
+    toy = pd.DataFrame({"sku_id": "S", "promo_share": [1.0, 1.0] + [0.0] * 9})
+    assert _post_promo(toy).tolist() == [0, 0] + [1] * POST_PROMO_DAYS + [0, 0]
