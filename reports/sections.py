@@ -209,21 +209,22 @@ def pricing(report: StudyReport) -> Section:
                 f" (90%: {fmt.pct(lo, signed=True)} to {fmt.pct(hi, signed=True)})"
             cards.append(("Margin impact", money(m.margin_delta),
                           f"{fmt.pct(m.margin_delta_pct, signed=True)} vs current prices{band}"))
-        if summ.get("slow_mover_cleared_share") is not None:
-            cards.append(("Slow movers cleared", fmt.pct(summ["slow_mover_cleared_share"]),
-                          f"of the stock of {fmt.number(summ.get('slow_mover_skus'))} flagged slow-mover and end-of-life "
-                          f"SKUs sold by the target week (expected)"))
-        if summ.get("excess_cleared_share") is not None:
-            cards.append(("Excess stock cleared", fmt.pct(summ["excess_cleared_share"]),
-                          f"of the stock of {fmt.number(summ.get('excess_skus'))} SKUs holding over a year of supply "
-                          f"({fmt.pct(summ.get('excess_stock_share'))} of all flagged stock)"))
-        if summ.get("markdown_clear_share") is not None:
-            cards.append(("Markdown clearance", fmt.pct(summ["markdown_clear_share"]),
-                          f"of marked-down stock sold by the target week, {fmt.number(summ.get('markdown_clear_skus'))} "
-                          f"SKUs ({fmt.pct(summ.get('markdown_cleared_share'))} of all flagged stock)"))
-        elif summ.get("markdown_cleared_share") is not None:
-            cards.append(("Markdown clearance", fmt.pct(summ["markdown_cleared_share"]),
-                          f"of flagged stock, {fmt.number(summ.get('markdown_skus'))} SKUs"))
+        share_cards = [  # (summary key, title, text): clearance by the week-13 target, per class of flagged stock
+            ("slow_mover_cleared_share", "Slow movers cleared",
+             lambda: f"of the stock of {fmt.number(summ.get('slow_mover_skus'))} flagged slow-mover and end-of-life "
+                     f"SKUs sold by the target week (expected)"),
+            ("excess_cleared_share", "Excess stock cleared",
+             lambda: f"of the stock of {fmt.number(summ.get('excess_skus'))} SKUs holding over a year of supply "
+                     f"({fmt.pct(summ.get('excess_stock_share'))} of all flagged stock)"),
+            ("markdown_clear_share", "Markdown clearance",
+             lambda: f"of marked-down stock sold by the target week, {fmt.number(summ.get('markdown_clear_skus'))} "
+                     f"SKUs ({fmt.pct(summ.get('markdown_cleared_share'))} of all flagged stock)"),
+        ]
+        if summ.get("markdown_clear_share") is None:  # summaries without the markdown / liquidation split
+            share_cards.append(("markdown_cleared_share", "Markdown clearance",
+                                lambda: f"of flagged stock, {fmt.number(summ.get('markdown_skus'))} SKUs"))
+        cards += [(title, fmt.pct(summ[key]), text()) for key, title, text in share_cards
+                  if summ.get(key) is not None]
         if summ.get("liquidation_skus"):
             cards.append(("Liquidate or write off", money(summ.get("liquidation_value_at_cost")),
                           f"at cost: {fmt.number(summ.get('liquidation_units'))} units of "
